@@ -1,0 +1,18 @@
+//! # sipws-core
+//!
+//! The sans-IO heart of sipws, a SIP-over-WebSocket (RFC 7118) client stack.
+//!
+//! Nothing in this crate opens a socket, reads a clock, spawns a thread or
+//! draws randomness from the operating system: every input carries the
+//! current [`time::Instant`], every output is drained with a `poll_*` call,
+//! and randomness is injected. The same code runs natively under tokio (crate
+//! `sipws`) and in a browser Web Worker as WebAssembly.
+//!
+//! Layers (see `ARCHITECTURE.md`):
+//! - [`message`]: zero-copy SIP parser, typed header accessors, builder.
+//! - [`time`]: the one monotonic time type used by every state machine.
+
+#![forbid(unsafe_code)]
+
+pub mod message;
+pub mod time;
