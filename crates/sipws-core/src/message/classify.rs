@@ -1,0 +1,149 @@
+//! Fast classification of a frame: start line, CSeq, Call-ID and
+//! Content-Length only (the router's hot path, DESIGN.md §5).
+
+use super::cseq::CSeq;
+use super::error::{ParseError, ParseErrorKind};
+use super::lex::{offset_in, parse_u64};
+use super::limits::{Limits, MAX_HEADERS};
+use super::parser::{line_end, parse_start_line, split_header, utf8};
+use super::start_line::StartLine;
+use super::HeaderName;
+
+/// What [`classify`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Summary<'a> {
+    /// The start line.
+    pub start: StartLine<'a>,
+    /// The first CSeq, if any.
+    pub cseq: Option<CSeq<'a>>,
+    /// The first Call-ID, if any.
+    pub call_id: Option<&'a str>,
+    /// The Content-Length, if any.
+    pub content_length: Option<usize>,
+}
+
+/// Classify a frame without indexing every header: parses the start line
+/// and the CSeq, Call-ID and Content-Length headers (long or compact names),
+/// skips the others after finding their line end, and does not look at the
+/// body. Applies the same [`Limits`] as [`Message::parse`](super::Message::parse).
+///
+/// # Errors
+/// Start line errors, line/limit errors, a malformed CSeq or
+/// Content-Length, conflicting Content-Lengths, or a header section
+/// without its closing empty line.
+pub fn classify<'a>(buf: &'a [u8], limits: &Limits) -> Result<Summary<'a>, ParseError> {
+    let (start, mut pos) = parse_start_line(buf, limits)?;
+    let max_headers = limits.max_headers.min(MAX_HEADERS);
+    let max_line = limits.max_line_bytes;
+    let mut summary = Summary {
+        start,
+        cseq: None,
+        call_id: None,
+        content_length: None,
+    };
+    let mut count = 0usize;
+    loop {
+        let first = match buf.get(pos) {
+            Some(&c) => c,
+            None => return Err(ParseError::new(ParseErrorKind::Incomplete, buf.len())),
+        };
+        match first {
+            b'\r' => {
+                if buf.get(pos + 1) == Some(&b'\n') {
+                    return Ok(summary);
+                }
+                let kind = if pos + 1 >= buf.len() {
+                    ParseErrorKind::Incomplete
+                } else {
+                    ParseErrorKind::NewLine
+                };
+                return Err(ParseError::new(kind, pos));
+            }
+            b' ' | b'\t' if count == 0 => {
+                return Err(ParseError::new(ParseErrorKind::HeaderName, pos));
+            }
+            b' ' | b'\t' => {
+                // Continuation of a header we skip.
+                pos = line_end(buf, pos, max_line)?.1;
+                continue;
+            }
+            _ => {}
+        }
+        if count >= max_headers {
+            return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
+        }
+        count += 1;
+        let (mut cr, mut next) = line_end(buf, pos, max_line)?;
+        if matches!(first | 0x20, b'c' | b'i' | b'l') {
+            while matches!(buf.get(next), Some(b' ' | b'\t')) {
+                (cr, next) = line_end(buf, next, max_line)?;
+            }
+            let line = utf8(buf, pos, cr)?;
+            let h = split_header(line, pos)?;
+            let at = pos + offset_in(line, h.value);
+            match h.name {
+                HeaderName::CSeq if summary.cseq.is_none() => {
+                    summary.cseq = Some(CSeq::parse(h.value).map_err(|e| e.shifted(at))?);
+                }
+                HeaderName::CallId if summary.call_id.is_none() => {
+                    summary.call_id = Some(h.value);
+                }
+                HeaderName::ContentLength => {
+                    let n = parse_u64(h.value)
+                        .and_then(|n| usize::try_from(n).ok())
+                        .ok_or(ParseError::new(ParseErrorKind::ContentLength, at))?;
+                    if summary.content_length.is_some_and(|prev| prev != n) {
+                        return Err(ParseError::new(ParseErrorKind::ContentLength, at));
+                    }
+                    summary.content_length = Some(n);
+                }
+                _ => {}
+            }
+        }
+        pos = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_four_fields() {
+        let buf = b"SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/WSS x;branch=z9hG4bK1\r\n\
+c: text/plain\r\nCall-ID: abc\r\nX-Long: a\r\n b\r\nCSeq: 7\r\n REGISTER\r\nl: 2\r\n\r\nhi";
+        let s = classify(buf, &Limits::default()).unwrap();
+        assert!(matches!(s.start, StartLine::Response { status: 401, .. }));
+        assert_eq!(
+            s.cseq,
+            Some(CSeq {
+                seq: 7,
+                method: "REGISTER"
+            })
+        );
+        assert_eq!(s.call_id, Some("abc"));
+        assert_eq!(s.content_length, Some(2));
+    }
+
+    #[test]
+    fn errors() {
+        let l = Limits::default();
+        assert_eq!(classify(b"", &l).unwrap_err().kind, ParseErrorKind::Empty);
+        assert_eq!(
+            classify(b"OPTIONS sip:a SIP/2.0\r\nCSeq: x\r\n\r\n", &l).unwrap_err(),
+            ParseError::new(ParseErrorKind::CSeq, 29)
+        );
+        assert_eq!(
+            classify(b"OPTIONS sip:a SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\n", &l)
+                .unwrap_err()
+                .kind,
+            ParseErrorKind::ContentLength
+        );
+        assert_eq!(
+            classify(b"OPTIONS sip:a SIP/2.0\r\nA: 1\r\n", &l)
+                .unwrap_err()
+                .kind,
+            ParseErrorKind::Incomplete
+        );
+    }
+}

@@ -1,0 +1,474 @@
+//! The zero-copy message parser: [`Message::parse`].
+//!
+//! One call reads one SIP message from one WebSocket frame (RFC 7118 §5),
+//! checks the limits before doing work proportional to them, indexes every
+//! header into inline storage (no heap), and frames the body by
+//! Content-Length.
+//!
+//! **Framing decisions** (documented behaviour):
+//! - No Content-Length: the body is the rest of the frame (RFC 3261 §18.3
+//!   allows this for message-oriented transports; a WebSocket message is one).
+//! - Content-Length larger than what the frame holds:
+//!   [`ParseErrorKind::BodyLength`] at the Content-Length value.
+//! - Content-Length smaller than what the frame holds: the message ends where
+//!   Content-Length says and the extra bytes are *ignored*, as RFC 4475 §3.1.1.8
+//!   asks for datagrams; they stay visible through [`Message::trailing`] so a
+//!   caller that wants RFC 7118's one-message-per-frame rule enforced strictly
+//!   can reject them.
+//! - Two Content-Length headers with different values:
+//!   [`ParseErrorKind::ContentLength`] (the framing is undefined).
+
+use arrayvec::ArrayVec;
+
+use super::error::{ParseError, ParseErrorKind};
+use super::lex::{parse_u64, trim_lws};
+use super::limits::{Limits, MAX_HEADERS};
+use super::start_line::StartLine;
+use super::HeaderName;
+
+/// One header line, borrowed from the frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The name, case-folded, compact forms folded into the long form.
+    pub name: HeaderName,
+    /// The name as written (`"i"`, `"call-id"`, `"X-Foo"`).
+    pub raw_name: &'a str,
+    /// The bytes after `:` and leading LWS up to the line end, trailing
+    /// whitespace trimmed. Folded continuation lines stay inside (CR LF +
+    /// SP/HTAB); the typed accessors treat them as LWS.
+    pub value: &'a str,
+}
+
+/// A parsed SIP message borrowing its frame. See the [module docs](self)
+/// for the framing rules.
+#[derive(Clone, Debug)]
+pub struct Message<'a> {
+    bytes: &'a [u8],
+    start: StartLine<'a>,
+    headers: ArrayVec<Header<'a>, MAX_HEADERS>,
+    body: &'a [u8],
+    trailing: &'a [u8],
+    content_length: Option<usize>,
+}
+
+/// Where the line starting at `from` ends: `Ok((cr, next))` with `cr` the
+/// index of its CR and `next` the index after its LF. Looks at most
+/// `max_line + 2` bytes.
+#[inline]
+pub(crate) fn line_end(
+    buf: &[u8],
+    from: usize,
+    max_line: usize,
+) -> Result<(usize, usize), ParseError> {
+    let window_end = buf
+        .len()
+        .min(from.saturating_add(max_line).saturating_add(2));
+    let window = buf.get(from..window_end).unwrap_or(&[]);
+    match memchr::memchr2(b'\r', b'\n', window) {
+        Some(p) => {
+            let at = from + p;
+            if window[p] == b'\r' && buf.get(at + 1) == Some(&b'\n') {
+                if p > max_line {
+                    return Err(ParseError::new(
+                        ParseErrorKind::LineTooLong,
+                        from + max_line,
+                    ));
+                }
+                Ok((at, at + 2))
+            } else if window[p] == b'\r' && at + 1 >= buf.len() {
+                Err(ParseError::new(ParseErrorKind::Incomplete, buf.len()))
+            } else {
+                Err(ParseError::new(ParseErrorKind::NewLine, at))
+            }
+        }
+        None if window_end < buf.len() || window.len() > max_line => Err(ParseError::new(
+            ParseErrorKind::LineTooLong,
+            from + max_line,
+        )),
+        None => Err(ParseError::new(ParseErrorKind::Incomplete, buf.len())),
+    }
+}
+
+/// UTF-8 view of `buf[from..to]`, or a [`ParseErrorKind::Utf8`] error at the
+/// first bad byte.
+#[inline]
+pub(crate) fn utf8(buf: &[u8], from: usize, to: usize) -> Result<&str, ParseError> {
+    let bytes = buf.get(from..to).unwrap_or(&[]);
+    core::str::from_utf8(bytes)
+        .map_err(|e| ParseError::new(ParseErrorKind::Utf8, from + e.valid_up_to()))
+}
+
+/// Parse the start line; returns it and the offset of the next line.
+pub(crate) fn parse_start_line<'a>(
+    buf: &'a [u8],
+    limits: &Limits,
+) -> Result<(StartLine<'a>, usize), ParseError> {
+    if buf.is_empty() {
+        return Err(ParseError::new(ParseErrorKind::Empty, 0));
+    }
+    if buf.len() > limits.max_message_bytes {
+        return Err(ParseError::new(
+            ParseErrorKind::TooLarge,
+            limits.max_message_bytes,
+        ));
+    }
+    let (cr, next) = line_end(buf, 0, limits.max_line_bytes)?;
+    let line = utf8(buf, 0, cr)?;
+    Ok((StartLine::parse(line, 0)?, next))
+}
+
+/// Split one logical header line (`buf[start..end]`, folds included, final
+/// CR LF excluded) into name and value.
+#[inline]
+pub(crate) fn split_header(line: &str, start: usize) -> Result<Header<'_>, ParseError> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() && super::lex::is_token(b[i]) {
+        i += 1;
+    }
+    if i == 0 {
+        return Err(ParseError::new(ParseErrorKind::HeaderName, start));
+    }
+    let raw_name = &line[..i];
+    while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+        i += 1;
+    }
+    if b.get(i) != Some(&b':') {
+        return Err(ParseError::new(ParseErrorKind::HeaderName, start + i));
+    }
+    let value = trim_lws(&line[i + 1..]);
+    Ok(Header {
+        name: HeaderName::from_bytes(raw_name.as_bytes()),
+        raw_name,
+        value,
+    })
+}
+
+impl<'a> Message<'a> {
+    /// Parse one SIP message from `buf` (one WebSocket frame).
+    ///
+    /// Structural checks only: the start line (strict single spaces, a
+    /// token method, a scheme-led Request-URI without LWS, `SIP/x.y`, a
+    /// three-digit status), CR LF line ends, header names, UTF-8 in the
+    /// start line and header section, and Content-Length framing. The typed
+    /// header values are read on demand; [`Message::validate`] checks them
+    /// all.
+    ///
+    /// # Errors
+    /// A [`ParseError`] with its kind and byte offset; never panics.
+    pub fn parse(buf: &'a [u8], limits: &Limits) -> Result<Message<'a>, ParseError> {
+        let (start, mut pos) = parse_start_line(buf, limits)?;
+        let max_headers = limits.max_headers.min(MAX_HEADERS);
+        let max_line = limits.max_line_bytes;
+        let mut headers = ArrayVec::<Header<'a>, MAX_HEADERS>::new();
+        let mut content_length: Option<(usize, usize)> = None;
+        loop {
+            match buf.get(pos) {
+                None => return Err(ParseError::new(ParseErrorKind::Incomplete, buf.len())),
+                Some(b'\r') => {
+                    if buf.get(pos + 1) == Some(&b'\n') {
+                        pos += 2;
+                        break;
+                    }
+                    if pos + 1 >= buf.len() {
+                        return Err(ParseError::new(ParseErrorKind::Incomplete, buf.len()));
+                    }
+                    return Err(ParseError::new(ParseErrorKind::NewLine, pos));
+                }
+                Some(b' ' | b'\t') => return Err(ParseError::new(ParseErrorKind::HeaderName, pos)),
+                Some(_) => {}
+            }
+            if headers.len() >= max_headers {
+                return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
+            }
+            let line_start = pos;
+            let (mut cr, mut next) = line_end(buf, pos, max_line)?;
+            while matches!(buf.get(next), Some(b' ' | b'\t')) {
+                (cr, next) = line_end(buf, next, max_line)?;
+            }
+            let line = utf8(buf, line_start, cr)?;
+            let header = split_header(line, line_start)?;
+            if header.name == HeaderName::ContentLength {
+                let at = line_start + super::lex::offset_in(line, header.value);
+                let n = parse_u64(header.value)
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or(ParseError::new(ParseErrorKind::ContentLength, at))?;
+                match content_length {
+                    Some((prev, _)) if prev != n => {
+                        return Err(ParseError::new(ParseErrorKind::ContentLength, at));
+                    }
+                    Some(_) => {}
+                    None => content_length = Some((n, at)),
+                }
+            }
+            headers.push(header);
+            pos = next;
+        }
+        let available = buf.len() - pos;
+        let body_len = match content_length {
+            Some((n, _)) if n <= available => n,
+            Some((_, at)) => return Err(ParseError::new(ParseErrorKind::BodyLength, at)),
+            None => available,
+        };
+        let end = pos + body_len;
+        Ok(Message {
+            bytes: &buf[..end],
+            start,
+            headers,
+            body: &buf[pos..end],
+            trailing: &buf[end..],
+            content_length: content_length.map(|(n, _)| n),
+        })
+    }
+
+    /// The whole message including its body (without [`trailing`](Self::trailing) bytes).
+    #[must_use]
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The start line.
+    #[must_use]
+    pub fn start_line(&self) -> StartLine<'a> {
+        self.start
+    }
+
+    /// Whether this is a request.
+    #[must_use]
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, StartLine::Request { .. })
+    }
+
+    /// The request method; `None` for responses.
+    #[must_use]
+    pub fn method(&self) -> Option<&'a str> {
+        match self.start {
+            StartLine::Request { method, .. } => Some(method),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// The Request-URI as written; `None` for responses.
+    #[must_use]
+    pub fn request_uri(&self) -> Option<&'a str> {
+        match self.start {
+            StartLine::Request { uri, .. } => Some(uri),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// The response status code; `None` for requests.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        match self.start {
+            StartLine::Response { status, .. } => Some(status),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    /// The reason phrase; `None` for requests.
+    #[must_use]
+    pub fn reason(&self) -> Option<&'a str> {
+        match self.start {
+            StartLine::Response { reason, .. } => Some(reason),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    /// All headers in wire order.
+    #[must_use]
+    pub fn headers(&self) -> &[Header<'a>] {
+        &self.headers
+    }
+
+    /// The value of the first header named `name`.
+    #[must_use]
+    pub fn header(&self, name: HeaderName) -> Option<&'a str> {
+        self.headers
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| h.value)
+    }
+
+    /// The values of every header named `name`, in wire order (one item per
+    /// header line; split comma lists with the typed accessors).
+    pub fn headers_named(&self, name: HeaderName) -> impl Iterator<Item = &'a str> + '_ {
+        self.headers
+            .iter()
+            .filter(move |h| h.name == name)
+            .map(|h| h.value)
+    }
+
+    /// The value of the first header whose name as written equals `raw_name`
+    /// ignoring ASCII case (for extension headers; compact forms are *not*
+    /// folded here).
+    #[must_use]
+    pub fn header_raw(&self, raw_name: &str) -> Option<&'a str> {
+        self.headers
+            .iter()
+            .find(|h| h.raw_name.eq_ignore_ascii_case(raw_name))
+            .map(|h| h.value)
+    }
+
+    /// The body, framed by Content-Length (or the rest of the frame).
+    #[must_use]
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// Bytes of the frame after the Content-Length-framed body. They are
+    /// not part of the message (RFC 4475 §3.1.1.8); normally empty.
+    #[must_use]
+    pub fn trailing(&self) -> &'a [u8] {
+        self.trailing
+    }
+
+    /// The Content-Length value, if present.
+    #[must_use]
+    pub fn content_length(&self) -> Option<usize> {
+        self.content_length
+    }
+
+    /// The Call-ID (first one), trimmed.
+    #[must_use]
+    pub fn call_id(&self) -> Option<&'a str> {
+        self.header(HeaderName::CallId).filter(|v| !v.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &[u8]) -> Result<Message<'_>, ParseError> {
+        Message::parse(s, &Limits::default())
+    }
+
+    const REG: &[u8] = b"REGISTER sip:example.com SIP/2.0\r\n\
+Via: SIP/2.0/WS  127.0.0.1:8080;branch=z9hG4bK1\r\n\
+i: abc@host\r\n\
+CSeq: 1 REGISTER\r\n\
+X-Foo: bar\r\n\
+X-Folded: one\r\n  two\r\n\
+Content-Length: 4\r\n\
+\r\n\
+body";
+
+    #[test]
+    fn parses_request_headers_and_body() {
+        let m = parse(REG).unwrap();
+        assert!(m.is_request());
+        assert_eq!(m.method(), Some("REGISTER"));
+        assert_eq!(m.request_uri(), Some("sip:example.com"));
+        assert_eq!(m.status(), None);
+        assert_eq!(m.headers().len(), 6);
+        assert_eq!(
+            m.header(HeaderName::Via),
+            Some("SIP/2.0/WS  127.0.0.1:8080;branch=z9hG4bK1")
+        );
+        assert_eq!(m.call_id(), Some("abc@host"));
+        assert_eq!(m.headers()[1].raw_name, "i");
+        assert_eq!(m.header_raw("x-foo"), Some("bar"));
+        assert_eq!(m.header_raw("X-Folded"), Some("one\r\n  two"));
+        assert_eq!(m.body(), b"body");
+        assert_eq!(m.as_bytes(), REG);
+        assert_eq!(m.content_length(), Some(4));
+        assert!(m.trailing().is_empty());
+    }
+
+    #[test]
+    fn response_without_content_length_takes_rest() {
+        let m = parse(b"SIP/2.0 200 OK\r\nCSeq: 2 INVITE\r\n\r\nv=0\r\n").unwrap();
+        assert_eq!(m.status(), Some(200));
+        assert_eq!(m.reason(), Some("OK"));
+        assert_eq!(m.body(), b"v=0\r\n");
+        assert_eq!(m.content_length(), None);
+    }
+
+    #[test]
+    fn framing_errors() {
+        let e = parse(b"SIP/2.0 200 OK\r\nl: 10\r\n\r\nabc").unwrap_err();
+        assert_eq!(e, ParseError::new(ParseErrorKind::BodyLength, 19));
+        let e = parse(b"SIP/2.0 200 OK\r\nl: -1\r\n\r\n").unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::ContentLength);
+        let e = parse(b"SIP/2.0 200 OK\r\nl: 1\r\nContent-Length: 2\r\n\r\nab").unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::ContentLength);
+        let m = parse(b"SIP/2.0 200 OK\r\nl: 1\r\nContent-Length: 1\r\n\r\nab").unwrap();
+        assert_eq!((m.body(), m.trailing()), (&b"a"[..], &b"b"[..]));
+        assert_eq!(parse(b"").unwrap_err().kind, ParseErrorKind::Empty);
+        assert_eq!(
+            parse(b"SIP/2.0 200 OK\r\nA: b\r\n").unwrap_err().kind,
+            ParseErrorKind::Incomplete
+        );
+        assert_eq!(
+            parse(b"SIP/2.0 200 OK\r\nA: b\r").unwrap_err().kind,
+            ParseErrorKind::Incomplete
+        );
+        assert_eq!(
+            parse(b"SIP/2.0 200 OK\nA: b\r\n\r\n").unwrap_err().kind,
+            ParseErrorKind::NewLine
+        );
+        assert_eq!(
+            parse(b"SIP/2.0 200 OK\r\nA: b\rc\r\n\r\n")
+                .unwrap_err()
+                .kind,
+            ParseErrorKind::NewLine
+        );
+        assert_eq!(
+            parse(b"SIP/2.0 200 OK\r\n A: b\r\n\r\n").unwrap_err().kind,
+            ParseErrorKind::HeaderName
+        );
+        assert_eq!(
+            parse(b"SIP/2.0 200 OK\r\nA b\r\n\r\n").unwrap_err().kind,
+            ParseErrorKind::HeaderName
+        );
+        assert_eq!(
+            parse(b"SIP/2.0 200 OK\r\n: b\r\n\r\n").unwrap_err().kind,
+            ParseErrorKind::HeaderName
+        );
+        assert_eq!(
+            parse(b"SIP/2.0 200 OK\r\nA: \xff\r\n\r\n").unwrap_err(),
+            ParseError::new(ParseErrorKind::Utf8, 19)
+        );
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let limits = Limits {
+            max_message_bytes: 10,
+            ..Limits::default()
+        };
+        assert_eq!(
+            Message::parse(REG, &limits).unwrap_err().kind,
+            ParseErrorKind::TooLarge
+        );
+        let limits = Limits {
+            max_headers: 2,
+            ..Limits::default()
+        };
+        assert_eq!(
+            Message::parse(REG, &limits).unwrap_err().kind,
+            ParseErrorKind::TooManyHeaders
+        );
+        let limits = Limits {
+            max_line_bytes: 20,
+            ..Limits::default()
+        };
+        let e = Message::parse(REG, &limits).unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::LineTooLong);
+        // More headers than the inline storage: rejected, not truncated.
+        let mut many = b"OPTIONS sip:a SIP/2.0\r\n".to_vec();
+        for _ in 0..=MAX_HEADERS {
+            many.extend_from_slice(b"A: b\r\n");
+        }
+        many.extend_from_slice(b"\r\n");
+        let limits = Limits {
+            max_headers: usize::MAX,
+            ..Limits::default()
+        };
+        assert_eq!(
+            Message::parse(&many, &limits).unwrap_err().kind,
+            ParseErrorKind::TooManyHeaders
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! The start line (RFC 3261 §7.1 Request-Line, §7.2 Status-Line).
+
+use super::error::{ParseError, ParseErrorKind};
+use super::lex::is_token;
+
+/// The first line of a SIP message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    /// `Method SP Request-URI SP SIP-Version`.
+    Request {
+        /// The method, e.g. `"INVITE"` (any token: extension methods kept).
+        method: &'a str,
+        /// The Request-URI as written.
+        uri: &'a str,
+        /// The version, e.g. `"SIP/2.0"`.
+        version: &'a str,
+    },
+    /// `SIP-Version SP Status-Code SP Reason-Phrase`.
+    Response {
+        /// The version, e.g. `"SIP/2.0"`.
+        version: &'a str,
+        /// The status code, 100..=699.
+        status: u16,
+        /// The reason phrase (may be empty; UTF-8 allowed).
+        reason: &'a str,
+    },
+}
+
+impl<'a> StartLine<'a> {
+    /// The version as written (`"SIP/2.0"`).
+    #[must_use]
+    pub fn version(&self) -> &'a str {
+        match *self {
+            StartLine::Request { version, .. } | StartLine::Response { version, .. } => version,
+        }
+    }
+
+    /// Parse one start line, without its CR LF. `base` is the line's offset
+    /// in the frame (added to error offsets).
+    pub(crate) fn parse(line: &'a str, base: usize) -> Result<StartLine<'a>, ParseError> {
+        let b = line.as_bytes();
+        let err = |kind, at: usize| Err(ParseError::new(kind, base + at));
+        if b.len() >= 4 && b[..4].eq_ignore_ascii_case(b"SIP/") {
+            // Status-Line.
+            let sp = match memchr::memchr(b' ', b) {
+                Some(sp) => sp,
+                None => return err(ParseErrorKind::StartLine, b.len()),
+            };
+            let version = &line[..sp];
+            if !is_version(version.as_bytes()) {
+                return err(ParseErrorKind::Version, 0);
+            }
+            let code_start = sp + 1;
+            let mut code_end = code_start;
+            while code_end < b.len() && b[code_end].is_ascii_digit() {
+                code_end += 1;
+            }
+            if code_end - code_start != 3 || (code_end < b.len() && b[code_end] != b' ') {
+                return err(ParseErrorKind::StatusCode, code_start);
+            }
+            let status = b[code_start..code_end]
+                .iter()
+                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+            if !(100..=699).contains(&status) {
+                return err(ParseErrorKind::StatusCode, code_start);
+            }
+            // Lenient: "SIP/2.0 200" without SP + reason is read as an empty
+            // reason phrase.
+            let reason = line.get(code_end + 1..).unwrap_or("");
+            if let Some(bad) = reason
+                .bytes()
+                .position(|c| (c < 0x20 && c != b'\t') || c == 0x7f)
+            {
+                return err(ParseErrorKind::ReasonPhrase, code_end + 1 + bad);
+            }
+            return Ok(StartLine::Response {
+                version,
+                status,
+                reason,
+            });
+        }
+        // Request-Line: exactly one SP between the three elements.
+        let sp1 = match memchr::memchr(b' ', b) {
+            Some(sp) => sp,
+            None => return err(ParseErrorKind::StartLine, b.len()),
+        };
+        let method = &line[..sp1];
+        if method.is_empty() {
+            return err(ParseErrorKind::StartLine, 0);
+        }
+        if let Some(bad) = method.bytes().position(|c| !is_token(c)) {
+            return err(ParseErrorKind::Method, bad);
+        }
+        let uri_start = sp1 + 1;
+        if b.get(uri_start) == Some(&b' ') {
+            return err(ParseErrorKind::StartLine, uri_start);
+        }
+        let sp2 = match memchr::memchr(b' ', &b[uri_start..]) {
+            Some(p) => uri_start + p,
+            None => return err(ParseErrorKind::StartLine, b.len()),
+        };
+        let uri = &line[uri_start..sp2];
+        check_request_uri(uri.as_bytes())
+            .map_err(|at| ParseError::new(ParseErrorKind::RequestUri, base + uri_start + at))?;
+        let ver_start = sp2 + 1;
+        let rest = &b[ver_start..];
+        match memchr::memchr(b' ', rest) {
+            None => {}
+            Some(0) => return err(ParseErrorKind::StartLine, ver_start),
+            Some(p) => {
+                // "SIP/2.0  " (trailing SP) vs "sip:a@b; lr SIP/2.0" (LWS in URI).
+                if is_version(&rest[..p]) {
+                    return err(ParseErrorKind::StartLine, ver_start + p);
+                }
+                return err(ParseErrorKind::RequestUri, ver_start);
+            }
+        }
+        let version = &line[ver_start..];
+        if !is_version(version.as_bytes()) {
+            return err(ParseErrorKind::Version, ver_start);
+        }
+        Ok(StartLine::Request {
+            method,
+            uri,
+            version,
+        })
+    }
+}
+
+/// `"SIP" "/" 1*DIGIT "." 1*DIGIT` ("SIP" case-insensitive).
+pub(crate) fn is_version(v: &[u8]) -> bool {
+    if v.len() < 7 || !v[..4].eq_ignore_ascii_case(b"SIP/") {
+        return false;
+    }
+    let rest = &v[4..];
+    let Some(dot) = rest.iter().position(|&c| c == b'.') else {
+        return false;
+    };
+    let (major, minor) = (&rest[..dot], &rest[dot + 1..]);
+    !major.is_empty()
+        && !minor.is_empty()
+        && major.iter().all(u8::is_ascii_digit)
+        && minor.iter().all(u8::is_ascii_digit)
+}
+
+/// A Request-URI: `scheme ":" 1*visible` with no `<`, `>`, `"` or
+/// whitespace. Returns the offending offset on error.
+fn check_request_uri(u: &[u8]) -> Result<(), usize> {
+    if u.first().is_none_or(|c| !c.is_ascii_alphabetic()) {
+        return Err(0);
+    }
+    let mut i = 1;
+    while i < u.len() && (u[i].is_ascii_alphanumeric() || matches!(u[i], b'+' | b'-' | b'.')) {
+        i += 1;
+    }
+    if u.get(i) != Some(&b':') || i + 1 >= u.len() {
+        return Err(i);
+    }
+    match u[i + 1..]
+        .iter()
+        .position(|&c| !(0x21..=0x7e).contains(&c) || matches!(c, b'<' | b'>' | b'"'))
+    {
+        Some(p) => Err(i + 1 + p),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(line: &str) -> ParseErrorKind {
+        StartLine::parse(line, 0).unwrap_err().kind
+    }
+
+    #[test]
+    fn request_and_response_lines() {
+        assert_eq!(
+            StartLine::parse("INVITE sip:a@b SIP/2.0", 0),
+            Ok(StartLine::Request {
+                method: "INVITE",
+                uri: "sip:a@b",
+                version: "SIP/2.0"
+            })
+        );
+        assert_eq!(
+            StartLine::parse("SIP/2.0 100 ", 0),
+            Ok(StartLine::Response {
+                version: "SIP/2.0",
+                status: 100,
+                reason: ""
+            })
+        );
+        assert_eq!(
+            StartLine::parse("SIP/2.0 180", 0),
+            Ok(StartLine::Response {
+                version: "SIP/2.0",
+                status: 180,
+                reason: ""
+            })
+        );
+    }
+
+    #[test]
+    fn malformed_lines() {
+        assert_eq!(kind("INVITE  sip:a@b SIP/2.0"), ParseErrorKind::StartLine);
+        assert_eq!(kind("INVITE sip:a@b  SIP/2.0"), ParseErrorKind::StartLine);
+        assert_eq!(kind("INVITE sip:a@b SIP/2.0  "), ParseErrorKind::StartLine);
+        assert_eq!(
+            kind("INVITE sip:a@b; lr SIP/2.0"),
+            ParseErrorKind::RequestUri
+        );
+        assert_eq!(kind("INVITE <sip:a@b> SIP/2.0"), ParseErrorKind::RequestUri);
+        assert_eq!(kind("INV@TE sip:a@b SIP/2.0"), ParseErrorKind::Method);
+        assert_eq!(kind("INVITE sip:a@b SIP/2"), ParseErrorKind::Version);
+        assert_eq!(kind("SIP/2.0 4294967301 Big"), ParseErrorKind::StatusCode);
+        assert_eq!(kind("SIP/2.0 099 Low"), ParseErrorKind::StatusCode);
+        assert_eq!(kind("SIP/2.0 20 OK"), ParseErrorKind::StatusCode);
+        assert_eq!(kind("SIP/2.0 200 O\u{1}K"), ParseErrorKind::ReasonPhrase);
+        assert_eq!(kind("INVITE"), ParseErrorKind::StartLine);
+        assert_eq!(kind(""), ParseErrorKind::StartLine);
+        assert_eq!(kind("SIP/x 200 OK"), ParseErrorKind::Version);
+    }
+}
