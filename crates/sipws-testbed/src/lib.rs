@@ -1,0 +1,278 @@
+//! # sipws-testbed
+//!
+//! An embeddable SIP-over-WebSocket (RFC 7118) server for loopback tests,
+//! examples and demos, with fault injection.
+//!
+//! - WebSocket upgrade requires a supported subprotocol (`sip` by default).
+//! - CRLF keepalive: a `"\r\n\r\n"` ping is answered `"\r\n"` with the
+//!   same opcode.
+//! - Faults, switchable at run time through [`TestbedHandle`]: drop or
+//!   delay pongs, answer only the first N pings, close with 1006 (TCP
+//!   dropped, no close frame), close cleanly with a code, refuse the next N
+//!   handshakes with HTTP 503, answer without the subprotocol, stop reading
+//!   (half-open).
+//! - One [`TestbedEvent`] per thing it does, on a broadcast channel.
+//!
+//! Other frames (SIP messages) are reported as
+//! [`TestbedEvent::FrameReceived`]; the dispatch point for SIP services
+//! (registrar, relay) is `connection::on_sip_frame`.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let testbed = sipws_testbed::Testbed::start(Default::default()).await?;
+//! let mut events = testbed.handle().subscribe();
+//! println!("listening on {}", testbed.url());
+//! testbed.handle().set_drop_pongs(true);
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod connection;
+pub mod event;
+pub mod fault;
+mod server;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+pub use event::{ConnId, PongWithheld, TestbedEvent};
+pub use fault::Faults;
+
+/// How to start a testbed.
+#[derive(Debug, Clone)]
+pub struct TestbedConfig {
+    /// Where to listen; must be a loopback address (default `127.0.0.1:0`,
+    /// a free port).
+    pub bind: SocketAddr,
+    /// Subprotocols accepted, in order of preference (default `["sip"]`).
+    pub protocols: Vec<String>,
+    /// Faults in force from the start.
+    pub faults: Faults,
+    /// Capacity of the event channel (events beyond it are lost by slow
+    /// subscribers, who see a `Lagged` error).
+    pub event_capacity: usize,
+}
+
+impl Default for TestbedConfig {
+    fn default() -> Self {
+        TestbedConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            protocols: vec!["sip".to_owned()],
+            faults: Faults::default(),
+            event_capacity: 1024,
+        }
+    }
+}
+
+/// A one-shot action sent to connections.
+#[derive(Debug, Clone)]
+pub(crate) enum Command {
+    /// Drop the TCP connection without a close frame.
+    DropAbnormally,
+    /// Send a close frame with this code and reason.
+    Close(u16, String),
+    /// Send a data frame (text when `true`).
+    Send(Vec<u8>, bool),
+    /// Send a CRLF pong now (a delayed pong falling due).
+    Pong(Duration),
+}
+
+/// State shared by the accept loop, the connections and the handles.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) addr: SocketAddr,
+    pub(crate) protocols: Vec<String>,
+    pub(crate) faults: watch::Sender<Faults>,
+    pub(crate) events: broadcast::Sender<TestbedEvent>,
+    pub(crate) conns: Mutex<HashMap<ConnId, mpsc::UnboundedSender<Command>>>,
+    pub(crate) next_conn: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn emit(&self, event: TestbedEvent) {
+        // No subscriber is fine: events are for whoever listens.
+        let _ = self.events.send(event);
+    }
+
+    fn command_all(&self, command: &Command) -> usize {
+        let conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
+        conns
+            .values()
+            .filter(|tx| tx.send(command.clone()).is_ok())
+            .count()
+    }
+
+    fn command_one(&self, conn: ConnId, command: Command) -> bool {
+        let conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
+        conns.get(&conn).is_some_and(|tx| tx.send(command).is_ok())
+    }
+}
+
+/// A running testbed. Dropping it stops accepting; open connections end
+/// when their clients go or on [`TestbedHandle::drop_all`].
+#[derive(Debug)]
+pub struct Testbed {
+    handle: TestbedHandle,
+    accept: JoinHandle<()>,
+}
+
+impl Testbed {
+    /// Binds and starts serving on the current tokio runtime.
+    pub async fn start(config: TestbedConfig) -> io::Result<Testbed> {
+        if !config.bind.ip().is_loopback() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the testbed listens on loopback addresses only",
+            ));
+        }
+        let listener = TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let (events, _) = broadcast::channel(config.event_capacity.max(1));
+        let (faults, _) = watch::channel(config.faults);
+        let shared = Arc::new(Shared {
+            addr,
+            protocols: config.protocols,
+            faults,
+            events,
+            conns: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+        });
+        let accept = tokio::spawn(server::accept_loop(listener, shared.clone()));
+        Ok(Testbed {
+            handle: TestbedHandle { shared },
+            accept,
+        })
+    }
+
+    /// A handle to steer it (cheap to clone).
+    #[must_use]
+    pub fn handle(&self) -> TestbedHandle {
+        self.handle.clone()
+    }
+
+    /// Its `ws://` URL.
+    #[must_use]
+    pub fn url(&self) -> String {
+        self.handle.url()
+    }
+
+    /// The address it listens on.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.handle.shared.addr
+    }
+}
+
+impl Drop for Testbed {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// Steers a running testbed: faults, one-shot actions, events.
+#[derive(Debug, Clone)]
+pub struct TestbedHandle {
+    shared: Arc<Shared>,
+}
+
+impl TestbedHandle {
+    /// Its `ws://` URL.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.shared.addr)
+    }
+
+    /// A receiver of every event from now on.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<TestbedEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// The faults in force.
+    #[must_use]
+    pub fn faults(&self) -> Faults {
+        self.shared.faults.borrow().clone()
+    }
+
+    /// Changes the faults in force; every connection sees the change.
+    pub fn update_faults(&self, change: impl FnOnce(&mut Faults)) {
+        self.shared.faults.send_modify(change);
+    }
+
+    /// Never answer CRLF pings (`true`), or answer them again.
+    pub fn set_drop_pongs(&self, on: bool) {
+        self.update_faults(|f| f.drop_pongs = on);
+    }
+
+    /// Hold each pong back by `delay` (`None`: answer at once).
+    pub fn set_pong_delay(&self, delay: Option<Duration>) {
+        self.update_faults(|f| f.pong_delay = delay);
+    }
+
+    /// Answer only the first `n` pings of each connection (`None`: all).
+    pub fn set_answer_first_pings(&self, n: Option<u32>) {
+        self.update_faults(|f| f.answer_first_pings = n);
+    }
+
+    /// Refuse the next `n` handshakes with HTTP 503.
+    pub fn refuse_next_handshakes(&self, n: u32) {
+        self.update_faults(|f| f.refuse_handshakes = n);
+    }
+
+    /// Answer upgrades without `Sec-WebSocket-Protocol` (`true`).
+    pub fn set_omit_subprotocol(&self, on: bool) {
+        self.update_faults(|f| f.omit_subprotocol = on);
+    }
+
+    /// Stop reading every connection (half-open), or resume.
+    pub fn set_stop_reading(&self, on: bool) {
+        self.update_faults(|f| f.stop_reading = on);
+    }
+
+    /// Drops every open connection without a close frame (the clients see
+    /// 1006). Returns how many were told.
+    pub fn drop_all(&self) -> usize {
+        self.shared.command_all(&Command::DropAbnormally)
+    }
+
+    /// Closes every open connection cleanly with `code` and `reason`.
+    /// Returns how many were told.
+    pub fn close_all(&self, code: u16, reason: &str) -> usize {
+        self.shared
+            .command_all(&Command::Close(code, reason.to_owned()))
+    }
+
+    /// Sends a data frame to every open connection (e.g. a server CRLF
+    /// ping `"\r\n\r\n"`, or an oversize frame). Returns how many were told.
+    pub fn send_all(&self, data: &[u8], text: bool) -> usize {
+        self.shared.command_all(&Command::Send(data.to_vec(), text))
+    }
+
+    /// Sends a data frame to one connection; `false` if it is gone.
+    pub fn send_to(&self, conn: ConnId, data: &[u8], text: bool) -> bool {
+        self.shared
+            .command_one(conn, Command::Send(data.to_vec(), text))
+    }
+
+    /// The open WebSocket connections.
+    #[must_use]
+    pub fn connections(&self) -> Vec<ConnId> {
+        let conns = self
+            .shared
+            .conns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut ids: Vec<ConnId> = conns.keys().copied().collect();
+        ids.sort();
+        ids
+    }
+}

@@ -1,0 +1,132 @@
+//! Accepting connections and the WebSocket upgrade: subprotocol
+//! negotiation and the handshake faults (refusal, missing subprotocol).
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::connection;
+use crate::{ConnId, Shared, TestbedEvent};
+
+pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((tcp, peer)) = listener.accept().await else {
+            continue;
+        };
+        let conn = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
+        shared.emit(TestbedEvent::Accepted { conn, peer });
+        tokio::spawn(upgrade(tcp, conn, shared.clone()));
+    }
+}
+
+/// What the handshake callback decided.
+enum Verdict {
+    Accepted(Option<String>),
+    Refused(u16),
+}
+
+async fn upgrade(tcp: TcpStream, conn: ConnId, shared: Arc<Shared>) {
+    let _ = tcp.set_nodelay(true);
+    let mut verdict = Verdict::Refused(0);
+    // The callback's error type (an HTTP response) is fixed by tungstenite.
+    #[allow(clippy::result_large_err)]
+    let decide = |request: &Request, mut response: Response| {
+        let refuse = consume_refusal(&shared);
+        if refuse {
+            verdict = Verdict::Refused(503);
+            return Err(error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "refused by fault injection",
+            ));
+        }
+        let Some(protocol) = choose_protocol(request, &shared.protocols) else {
+            verdict = Verdict::Refused(400);
+            return Err(error_response(
+                StatusCode::BAD_REQUEST,
+                "Sec-WebSocket-Protocol must offer sip",
+            ));
+        };
+        if shared.faults.borrow().omit_subprotocol {
+            verdict = Verdict::Accepted(None);
+        } else {
+            if let Ok(value) = HeaderValue::from_str(&protocol) {
+                response.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
+            }
+            verdict = Verdict::Accepted(Some(protocol));
+        }
+        Ok(response)
+    };
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let result = tokio_tungstenite::accept_hdr_async_with_config(tcp, decide, Some(config)).await;
+    match (result, verdict) {
+        (Ok(ws), Verdict::Accepted(protocol)) => {
+            let (tx, rx) = mpsc::unbounded_channel();
+            shared
+                .conns
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(conn, tx.clone());
+            shared.emit(TestbedEvent::Upgraded { conn, protocol });
+            let reason = connection::serve(ws, conn, &shared, tx, rx).await;
+            shared
+                .conns
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&conn);
+            shared.emit(TestbedEvent::Disconnected { conn, reason });
+        }
+        (_, Verdict::Refused(status)) if status != 0 => {
+            shared.emit(TestbedEvent::HandshakeRefused { conn, status });
+        }
+        (Err(e), _) => shared.emit(TestbedEvent::HandshakeFailed {
+            conn,
+            reason: e.to_string(),
+        }),
+        (Ok(_), _) => shared.emit(TestbedEvent::HandshakeFailed {
+            conn,
+            reason: "handshake finished without a verdict".into(),
+        }),
+    }
+}
+
+/// Takes one injected refusal, if any are left.
+fn consume_refusal(shared: &Shared) -> bool {
+    let mut refuse = false;
+    shared.faults.send_if_modified(|f| {
+        refuse = f.refuse_handshakes > 0;
+        if refuse {
+            f.refuse_handshakes -= 1;
+        }
+        refuse
+    });
+    refuse
+}
+
+/// The first protocol of ours, in our order, that the client offered.
+fn choose_protocol(request: &Request, ours: &[String]) -> Option<String> {
+    let offered: Vec<&str> = request
+        .headers()
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    ours.iter()
+        .find(|p| offered.iter().any(|o| o.eq_ignore_ascii_case(p)))
+        .cloned()
+}
+
+fn error_response(status: StatusCode, body: &str) -> ErrorResponse {
+    let mut response = ErrorResponse::new(Some(body.to_owned()));
+    *response.status_mut() = status;
+    response
+}
