@@ -9,10 +9,13 @@
 //! `sipws`) and in a browser Web Worker as WebAssembly.
 //!
 //! Layers (see `ARCHITECTURE.md`):
+//! - [`link`]: the supervised WebSocket connection: CRLF keepalive,
+//!   reconnect policy, bounded send queue.
 //! - [`message`]: zero-copy SIP parser, typed header accessors, builder.
 //! - [`time`]: the one monotonic time type used by every state machine.
 
 #![forbid(unsafe_code)]
 
+pub mod link;
 pub mod message;
 pub mod time;
