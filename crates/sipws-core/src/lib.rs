@@ -9,6 +9,7 @@
 //! `sipws`) and in a browser Web Worker as WebAssembly.
 //!
 //! Layers (see `ARCHITECTURE.md`):
+//! - [`auth`]: digest authentication (RFC 7616), client and verifier.
 //! - [`link`]: the supervised WebSocket connection: CRLF keepalive,
 //!   reconnect policy, bounded send queue.
 //! - [`message`]: zero-copy SIP parser, typed header accessors, builder.
@@ -16,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod link;
 pub mod message;
 pub mod time;
