@@ -5,7 +5,8 @@
 use core::fmt;
 
 use super::algorithm::Algorithm;
-use super::params::{self, RawChallenge};
+use super::params;
+use crate::message::AuthParams;
 
 /// The `qop` options a server offered (RFC 7616 §3.3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -123,7 +124,7 @@ impl DigestChallenge {
             .map_err(|e| ChallengeError::Syntax { offset: e.offset })?;
         raw.iter()
             .filter(|c| c.scheme.eq_ignore_ascii_case("Digest"))
-            .map(DigestChallenge::from_raw)
+            .map(|c| DigestChallenge::from_lookup(|name| c.get(name)))
             .collect()
     }
 
@@ -135,15 +136,26 @@ impl DigestChallenge {
             .ok_or(ChallengeError::NotDigest)
     }
 
-    fn from_raw(raw: &RawChallenge<'_>) -> Result<DigestChallenge, ChallengeError> {
-        let text = |name: &str| raw.get(name).map(|v| params::unescape(v).into_owned());
+    /// A challenge already split by the message parser (one
+    /// `WWW-Authenticate` value of [`crate::message::Message::www_authenticate`]).
+    pub fn from_auth_params(p: &AuthParams<'_>) -> Result<DigestChallenge, ChallengeError> {
+        if !p.is_scheme("Digest") {
+            return Err(ChallengeError::NotDigest);
+        }
+        DigestChallenge::from_lookup(|name| p.get(name))
+    }
+
+    /// Build from a parameter lookup (raw values: unquoted, escapes kept).
+    fn from_lookup<'v>(
+        get: impl Fn(&str) -> Option<&'v str>,
+    ) -> Result<DigestChallenge, ChallengeError> {
+        let text = |name: &str| get(name).map(|v| params::unescape(v).into_owned());
         let flag = |name: &str| {
-            raw.get(name)
-                .is_some_and(|v| params::unescape(v).trim().eq_ignore_ascii_case("true"))
+            get(name).is_some_and(|v| params::unescape(v).trim().eq_ignore_ascii_case("true"))
         };
         let realm = text("realm").ok_or(ChallengeError::MissingRealm)?;
         let nonce = text("nonce").ok_or(ChallengeError::MissingNonce)?;
-        let qop = raw.get("qop").map(|v| {
+        let qop = get("qop").map(|v| {
             let mut q = QopOptions::default();
             for token in v.split(',') {
                 match Qop::from_token(token.trim_matches(|c: char| c.is_ascii_whitespace())) {
@@ -163,9 +175,7 @@ impl DigestChallenge {
             stale: flag("stale"),
             domain: text("domain"),
             userhash: flag("userhash"),
-            charset_utf8: raw
-                .get("charset")
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("UTF-8")),
+            charset_utf8: get("charset").is_some_and(|v| v.trim().eq_ignore_ascii_case("UTF-8")),
         })
     }
 
@@ -251,6 +261,20 @@ mod tests {
         assert_eq!(all[1].algorithm(), Some(Algorithm::Sha256));
         assert_eq!(
             DigestChallenge::parse("Basic realm=\"x\""),
+            Err(ChallengeError::NotDigest)
+        );
+    }
+
+    #[test]
+    fn from_the_message_parsers_auth_params() {
+        let p = AuthParams::parse(RFC7616).unwrap();
+        assert_eq!(
+            DigestChallenge::from_auth_params(&p),
+            DigestChallenge::parse(RFC7616)
+        );
+        let basic = AuthParams::parse("Basic realm=\"x\"").unwrap();
+        assert_eq!(
+            DigestChallenge::from_auth_params(&basic),
             Err(ChallengeError::NotDigest)
         );
     }

@@ -19,7 +19,8 @@ use super::algorithm::Algorithm;
 use super::challenge::{ChallengeError, DigestChallenge, Qop};
 use super::digest::{self, DigestInput};
 use super::params::push_quoted;
-use crate::message::HeaderName;
+use crate::link::RandomSource;
+use crate::message::{AuthParams, HeaderName, Message};
 
 /// How many `stale=true` challenges one request chain may answer on its
 /// own (RFC 7616 §3.3: retry "without reprompting the user").
@@ -94,8 +95,8 @@ impl Default for DigestOptions {
 }
 
 /// Source of client nonces. The core never draws OS randomness: drivers
-/// implement this over their platform's secure generator (or use
-/// [`SeededCnonce`] seeded from it); tests pass a fixed seed or closure.
+/// implement this over their platform's secure generator (or wrap a
+/// seeded [`RandomSource`] in [`RandomCnonce`]); tests pass a closure.
 pub trait CnonceSource {
     /// A fresh, unpredictable client nonce (token characters only).
     fn next_cnonce(&mut self) -> String;
@@ -107,33 +108,15 @@ impl<F: FnMut() -> String> CnonceSource for F {
     }
 }
 
-/// A deterministic cnonce generator (SplitMix64) over a caller-supplied
-/// seed: 32 hex characters per cnonce. Unpredictable only as far as its
-/// seed is; drivers seed it from the platform's secure generator.
+/// Client nonces from an injected [`RandomSource`]: 128 bits as 32 hex
+/// characters each. As unpredictable as the source (drivers seed it from
+/// the platform's secure generator; tests use a fixed seed).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SeededCnonce {
-    state: u64,
-}
+pub struct RandomCnonce<R>(pub R);
 
-impl SeededCnonce {
-    /// A generator starting from `seed`.
-    #[must_use]
-    pub fn new(seed: u64) -> SeededCnonce {
-        SeededCnonce { state: seed }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
-impl CnonceSource for SeededCnonce {
+impl<R: RandomSource> CnonceSource for RandomCnonce<R> {
     fn next_cnonce(&mut self) -> String {
-        let (a, b) = (self.next_u64(), self.next_u64());
+        let (a, b) = (self.0.next_u64(), self.0.next_u64());
         format!("{a:016x}{b:016x}")
     }
 }
@@ -333,6 +316,57 @@ impl DigestClient {
             self.adopt(kind, choice)?;
         }
         Ok(AuthOutcome::Retry)
+    }
+
+    /// [`DigestClient::handle_response`] for a parsed response: its status,
+    /// and the `WWW-Authenticate` / `Proxy-Authenticate` values of a 401 /
+    /// 407. A 2xx's `Authentication-Info` `nextnonce` is adopted too.
+    pub fn handle_message(&mut self, response: &Message<'_>) -> Result<AuthOutcome, AuthError> {
+        let status = response.status().unwrap_or(0);
+        let header = match ChallengeKind::from_status(status) {
+            Some(kind) => kind.challenge_header(),
+            None => HeaderName::Other,
+        };
+        let values: Vec<&str> = if header == HeaderName::Other {
+            Vec::new()
+        } else {
+            response.headers_named(header).collect()
+        };
+        let outcome = self.handle_response(status, values)?;
+        if (200..300).contains(&status) {
+            if let Some(info) = response.header(HeaderName::AuthenticationInfo) {
+                self.handle_authentication_info(info);
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// An `Authentication-Info` value (RFC 7616 §3.5, RFC 3261 §20.6) of a
+    /// successful response: its `nextnonce` replaces the nonce of the
+    /// origin protection space (when there is exactly one), restarting the
+    /// nonce-count. Anything else in it is ignored; returns whether a
+    /// nonce was adopted.
+    pub fn handle_authentication_info(&mut self, value: &str) -> bool {
+        let Ok(params) = AuthParams::parse_list(value) else {
+            return false;
+        };
+        let Some(next) = params.get("nextnonce") else {
+            return false;
+        };
+        let next = super::params::unescape(next).into_owned();
+        let mut www = self
+            .spaces
+            .iter_mut()
+            .filter(|s| s.kind == ChallengeKind::Www);
+        let (Some(space), None) = (www.next(), www.next()) else {
+            return false;
+        };
+        if space.challenge.nonce != next {
+            space.challenge.nonce = next;
+            space.nc = 0;
+            space.cnonce = self.cnonces.next_cnonce();
+        }
+        true
     }
 
     /// The best usable challenge per realm, or why there is none.

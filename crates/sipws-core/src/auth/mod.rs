@@ -20,7 +20,7 @@ pub use algorithm::{Algorithm, HexDigest};
 pub use challenge::{ChallengeError, DigestChallenge, Qop, QopOptions};
 pub use client::{
     AuthError, AuthOutcome, AuthorizationHeader, ChallengeKind, CnonceSource, Credentials,
-    DigestClient, DigestOptions, SeededCnonce,
+    DigestClient, DigestOptions, RandomCnonce,
 };
 pub use digest::DigestInput;
 pub use verify::{verify, DigestCredentials, Verified, VerifyError};

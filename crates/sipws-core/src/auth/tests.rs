@@ -426,7 +426,7 @@ fn unusable_challenges_are_reported() {
     let mut c = DigestClient::new(
         Credentials::new("a", "b").with_realm("home.test"),
         DigestOptions::default(),
-        SeededCnonce::new(7),
+        RandomCnonce(crate::link::XorShift64::new(7)),
     );
     assert_eq!(
         c.handle_response(401, [challenge("elsewhere.test", "n", "").as_str()]),
@@ -611,4 +611,70 @@ proptest! {
         let _ = DigestChallenge::parse_all(&text);
         let _ = DigestCredentials::parse(&text);
     }
+}
+
+#[test]
+fn parsed_401_407_and_authentication_info() {
+    use crate::message::{Limits, Message};
+    let resp = |status: &str, extra: &str| {
+        format!(
+            "SIP/2.0 {status}\r\nVia: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKnashds7\r\n\
+             From: <sip:alice@sipws.test>;tag=1\r\nTo: <sip:alice@sipws.test>;tag=2\r\n\
+             Call-ID: c1\r\nCSeq: 1 REGISTER\r\n{extra}Content-Length: 0\r\n\r\n"
+        )
+    };
+    let mut c = mufasa();
+    let r401 = resp(
+        "401 Unauthorized",
+        "WWW-Authenticate: Digest realm=\"sipws.test\", nonce=\"n1\", qop=\"auth\", algorithm=MD5\r\n\
+         WWW-Authenticate: Digest realm=\"sipws.test\", nonce=\"n2\", qop=\"auth\", algorithm=SHA-256\r\n\
+         Proxy-Authenticate: Digest realm=\"ignored.test\", nonce=\"p\"\r\n",
+    );
+    let m = Message::parse(r401.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(c.handle_message(&m), Ok(AuthOutcome::Retry));
+    let h = only(c.authorize("REGISTER", "sip:sipws.test", b""));
+    assert_eq!(h.name, HeaderName::Authorization);
+    let p = creds(&h);
+    assert_eq!((p.nonce.as_str(), p.algorithm), ("n2", Algorithm::Sha256));
+
+    // 200 with a nextnonce: the next request uses it from nc=1.
+    let ok = resp(
+        "200 OK",
+        "Authentication-Info: nextnonce=\"n3\", qop=auth\r\n",
+    );
+    let m = Message::parse(ok.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(c.handle_message(&m), Ok(AuthOutcome::NotChallenged));
+    let p = creds(&only(c.authorize("REGISTER", "sip:sipws.test", b"")));
+    assert_eq!((p.nonce.as_str(), p.nc), ("n3", Some(1)));
+
+    // 407 reads Proxy-Authenticate only.
+    let r407 = resp(
+        "407 Proxy Authentication Required",
+        "Proxy-Authenticate: Digest realm=\"proxy.test\", nonce=\"p1\"\r\n",
+    );
+    let m = Message::parse(r407.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(c.handle_message(&m), Ok(AuthOutcome::Retry));
+    let hs = c.authorize("REGISTER", "sip:sipws.test", b"");
+    assert_eq!(hs.len(), 2);
+    assert_eq!(hs[1].name, HeaderName::ProxyAuthorization);
+
+    // The registrar side reads the credentials through the parser too.
+    let req = format!(
+        "REGISTER sip:sipws.test SIP/2.0\r\nVia: SIP/2.0/WSS x.invalid;branch=z9hG4bK1\r\n\
+         From: <sip:alice@sipws.test>;tag=1\r\nTo: <sip:alice@sipws.test>\r\nCall-ID: c1\r\n\
+         CSeq: 3 REGISTER\r\n{}: {}\r\nContent-Length: 0\r\n\r\n",
+        "Authorization", hs[0].value
+    );
+    let m = Message::parse(req.as_bytes(), &Limits::default()).unwrap();
+    let params = m.authorization().next().unwrap();
+    let dc = DigestCredentials::from_auth_params(&params).unwrap();
+    assert_eq!(dc.nc, Some(2));
+    assert_eq!(
+        verify::verify_parsed(&dc, "REGISTER", b"", "Circle of Life"),
+        Ok(())
+    );
+    assert_eq!(
+        verify::verify_parsed(&dc, "REGISTER", b"", "Circle of life"),
+        Err(VerifyError::WrongResponse)
+    );
 }

@@ -9,6 +9,7 @@ use super::algorithm::Algorithm;
 use super::challenge::Qop;
 use super::digest::{self, DigestInput};
 use super::params;
+use crate::message::AuthParams;
 
 /// The parameters of `Digest` credentials, unquoted and unescaped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,11 +86,27 @@ impl DigestCredentials {
     /// Parse an `Authorization` / `Proxy-Authorization` value.
     pub fn parse(value: &str) -> Result<DigestCredentials, VerifyError> {
         let all = params::parse_challenges(value).map_err(|e| VerifyError::Syntax(e.offset))?;
-        let raw = match all.as_slice() {
-            [one] if one.scheme.eq_ignore_ascii_case("Digest") => one,
-            _ => return Err(VerifyError::NotDigest),
-        };
-        let text = |name: &str| raw.get(name).map(|v| params::unescape(v).into_owned());
+        match all.as_slice() {
+            [one] if one.scheme.eq_ignore_ascii_case("Digest") => {
+                DigestCredentials::from_lookup(|name| one.get(name))
+            }
+            _ => Err(VerifyError::NotDigest),
+        }
+    }
+
+    /// Credentials already split by the message parser (one value of
+    /// [`crate::message::Message::authorization`]).
+    pub fn from_auth_params(p: &AuthParams<'_>) -> Result<DigestCredentials, VerifyError> {
+        if !p.is_scheme("Digest") {
+            return Err(VerifyError::NotDigest);
+        }
+        DigestCredentials::from_lookup(|name| p.get(name))
+    }
+
+    fn from_lookup<'v>(
+        get: impl Fn(&str) -> Option<&'v str>,
+    ) -> Result<DigestCredentials, VerifyError> {
+        let text = |name: &str| get(name).map(|v| params::unescape(v).into_owned());
         let need = |name: &'static str| text(name).ok_or(VerifyError::MissingParameter(name));
         let algorithm = match text("algorithm") {
             None => Algorithm::Md5,
@@ -101,7 +118,7 @@ impl DigestCredentials {
             None => None,
             Some(q) => Some(Qop::from_token(q.trim()).ok_or(VerifyError::UnsupportedQop(q))?),
         };
-        let nc = match raw.get("nc") {
+        let nc = match get("nc") {
             None => None,
             Some(n) if n.len() == 8 && n.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 Some(u32::from_str_radix(n, 16).map_err(|_| VerifyError::BadNonceCount)?)
@@ -119,9 +136,7 @@ impl DigestCredentials {
             nc,
             qop,
             opaque: text("opaque"),
-            userhash: raw
-                .get("userhash")
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            userhash: get("userhash").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
         };
         if creds.qop.is_some() {
             if creds.cnonce.is_none() {
