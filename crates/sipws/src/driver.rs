@@ -1,0 +1,313 @@
+//! The per-link task: one [`Link`] state machine, one socket, one timer.
+//!
+//! After every input the task drains `poll_transmit` (executing each
+//! command on the socket) and `poll_event` (forwarding each event to the
+//! application), then waits for whichever comes first: a command from a
+//! [`LinkHandle`](crate::LinkHandle), an inbound frame, the end of a
+//! connection attempt, or the core's next deadline. The deadline is one
+//! reusable `tokio::time::Sleep`, reset only when `poll_timeout()` changes,
+//! and the clock is checked directly before sleeping (a `Sleep` may stay
+//! pending past its deadline when the task's cooperative budget is spent).
+
+use std::future::{pending, Future};
+use std::pin::Pin;
+
+use sipws_core::link::{
+    CloseInfo, ConnectError as CoreConnectError, Link, Opcode, SendError, Transmit, XorShift64,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::clock::Clock;
+use crate::event::{Event, TimedEvent};
+use crate::transport::{
+    Bytes, ConnectError, FrameKind, Inbound, SendError as WireSendError, Transport, TransportError,
+    WsConnection,
+};
+
+/// A request from a handle to the task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Connect,
+    Send {
+        data: Vec<u8>,
+        opcode: Opcode,
+        reply: oneshot::Sender<Result<(), SendError>>,
+    },
+    Close {
+        reply: oneshot::Sender<()>,
+    },
+    NetworkChanged,
+    ProbeAnswered,
+}
+
+type Connecting = Pin<Box<dyn Future<Output = Result<Box<WsConnection>, ConnectError>> + Send>>;
+
+/// What woke the task.
+enum Wake {
+    Command(Option<Command>),
+    Inbound(Inbound),
+    Connected(Result<Box<WsConnection>, ConnectError>),
+    Timer,
+}
+
+pub(crate) struct Driver {
+    link: Link<XorShift64>,
+    transport: Transport,
+    clock: Clock,
+    commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<TimedEvent>,
+    conn: Option<Box<WsConnection>>,
+    connecting: Option<Connecting>,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        link: Link<XorShift64>,
+        transport: Transport,
+        commands: mpsc::UnboundedReceiver<Command>,
+        events: mpsc::UnboundedSender<TimedEvent>,
+    ) -> Self {
+        Driver {
+            link,
+            transport,
+            clock: Clock::start(),
+            commands,
+            events,
+            conn: None,
+            connecting: None,
+        }
+    }
+
+    /// Runs until every handle is gone.
+    pub(crate) async fn run(mut self) {
+        let now = self.clock.now();
+        self.link.connect(now);
+        let sleep = tokio::time::sleep_until(self.clock.deadline(now));
+        tokio::pin!(sleep);
+        let mut armed: Option<sipws_core::time::Instant> = None;
+        loop {
+            self.drain().await;
+
+            // The one timer: reset only when the core's deadline moves.
+            let deadline = self.link.poll_timeout();
+            if let Some(at) = deadline {
+                if at <= self.clock.now() {
+                    self.link.handle_timeout(self.clock.now());
+                    continue;
+                }
+                if armed != Some(at) {
+                    sleep.as_mut().reset(self.clock.deadline(at));
+                }
+            }
+            armed = deadline;
+
+            let wake = tokio::select! {
+                command = self.commands.recv() => Wake::Command(command),
+                inbound = recv(&mut self.conn) => Wake::Inbound(inbound),
+                result = finish(&mut self.connecting) => Wake::Connected(result),
+                () = &mut sleep, if armed.is_some() => Wake::Timer,
+            };
+            let now = self.clock.now();
+            match wake {
+                Wake::Command(None) => {
+                    // Every handle is gone: close politely and stop.
+                    self.link.close(now);
+                    self.drain().await;
+                    return;
+                }
+                Wake::Command(Some(command)) => self.command(command).await,
+                Wake::Inbound(inbound) => self.inbound(inbound),
+                Wake::Connected(result) => {
+                    self.connecting = None;
+                    match result {
+                        Ok(conn) => {
+                            let protocol = Some(conn.protocol()).filter(|p| !p.is_empty());
+                            self.link.handle_open(now, protocol);
+                            self.conn = Some(conn);
+                        }
+                        Err(e) => self.link.handle_connect_failed(now, core_connect_error(e)),
+                    }
+                }
+                Wake::Timer => self.link.handle_timeout(now),
+            }
+        }
+    }
+
+    async fn command(&mut self, command: Command) {
+        let now = self.clock.now();
+        match command {
+            Command::Connect => self.link.connect(now),
+            Command::Send {
+                data,
+                opcode,
+                reply,
+            } => {
+                let _ = reply.send(self.link.send(now, data, opcode));
+            }
+            Command::Close { reply } => {
+                self.link.close(now);
+                self.drain().await;
+                let _ = reply.send(());
+            }
+            Command::NetworkChanged => self.link.handle_network_change(now),
+            Command::ProbeAnswered => self.link.handle_probe_answered(now),
+        }
+    }
+
+    fn inbound(&mut self, inbound: Inbound) {
+        let now = self.clock.now();
+        match inbound {
+            Inbound::Frame { data, kind } => self.link.handle_frame(now, &data, opcode(kind)),
+            Inbound::Pong => self.link.handle_ws_pong(now),
+            Inbound::Closed(report) => {
+                self.conn = None;
+                let reason = match report.error {
+                    Some(e) => {
+                        let text = e.to_string();
+                        self.emit(Event::Transport(e));
+                        text
+                    }
+                    None => report.reason,
+                };
+                self.link.handle_closed(
+                    now,
+                    CloseInfo {
+                        code: report.clean.then_some(report.code),
+                        reason,
+                        clean: report.clean,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Executes every queued command and forwards every event, until the
+    /// core has nothing more to say.
+    async fn drain(&mut self) {
+        loop {
+            while let Some(event) = self.link.poll_event() {
+                self.emit(Event::Link(event));
+            }
+            let Some(transmit) = self.link.poll_transmit() else {
+                return;
+            };
+            self.execute(transmit).await;
+        }
+    }
+
+    async fn execute(&mut self, transmit: Transmit) {
+        match transmit {
+            Transmit::Connect { url, protocols } => {
+                self.conn = None;
+                let transport = self.transport.clone();
+                let protocols: Vec<String> = protocols.iter().map(|p| (*p).to_owned()).collect();
+                self.connecting = Some(Box::pin(async move {
+                    transport.connect(&url, &protocols).await.map(Box::new)
+                }));
+            }
+            Transmit::Frame { data, opcode } => {
+                // A text frame must be UTF-8 on the wire; anything else goes
+                // out as binary, which SIP over WebSocket accepts too.
+                let kind = match opcode {
+                    Opcode::Text if std::str::from_utf8(&data).is_ok() => FrameKind::Text,
+                    _ => FrameKind::Binary,
+                };
+                let Some(conn) = self.conn.as_mut() else {
+                    return;
+                };
+                let result = conn.send(Bytes::from(data), kind).await;
+                match result {
+                    Ok(()) => {}
+                    Err(WireSendError::Transport(e)) => self.broken(e),
+                    Err(e) => self.broken(TransportError::Protocol {
+                        detail: format!("frame not sent: {e}"),
+                    }),
+                }
+            }
+            Transmit::Ping => {
+                let Some(conn) = self.conn.as_mut() else {
+                    return;
+                };
+                if let Err(e) = conn.ping().await {
+                    self.broken(e);
+                }
+            }
+            Transmit::Close { code, reason } => {
+                self.connecting = None;
+                if let Some(mut conn) = self.conn.take() {
+                    // Best effort: the socket is dropped either way.
+                    let _ = conn.close(code, &reason).await;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The socket failed while writing: report it like a close.
+    fn broken(&mut self, error: TransportError) {
+        self.conn = None;
+        let reason = error.to_string();
+        self.emit(Event::Transport(error));
+        self.link.handle_closed(
+            self.clock.now(),
+            CloseInfo {
+                code: None,
+                reason,
+                clean: false,
+            },
+        );
+    }
+
+    fn emit(&self, event: Event) {
+        // The application may have stopped listening; the link runs on.
+        let _ = self.events.send(TimedEvent {
+            elapsed: self.clock.elapsed(),
+            event,
+        });
+    }
+}
+
+async fn recv(conn: &mut Option<Box<WsConnection>>) -> Inbound {
+    match conn {
+        Some(conn) => conn.recv().await,
+        None => pending().await,
+    }
+}
+
+async fn finish(connecting: &mut Option<Connecting>) -> Result<Box<WsConnection>, ConnectError> {
+    match connecting {
+        Some(fut) => fut.await,
+        None => pending().await,
+    }
+}
+
+fn opcode(kind: FrameKind) -> Opcode {
+    match kind {
+        FrameKind::Text => Opcode::Text,
+        FrameKind::Binary => Opcode::Binary,
+    }
+}
+
+/// The core's view of a failed attempt.
+pub(crate) fn core_connect_error(e: ConnectError) -> CoreConnectError {
+    match e {
+        ConnectError::Refused { .. } => CoreConnectError::Refused,
+        ConnectError::Timeout { .. } => CoreConnectError::Timeout,
+        ConnectError::Tls { detail } => CoreConnectError::Tls(detail),
+        ConnectError::HttpStatus { status, reason } => CoreConnectError::Handshake {
+            status: Some(status),
+            reason,
+        },
+        ConnectError::SubprotocolNotAccepted { answered, .. } => CoreConnectError::Subprotocol {
+            negotiated: answered,
+        },
+        ConnectError::Io { detail, .. } if detail.contains("lookup") => {
+            CoreConnectError::Dns(detail)
+        }
+        ConnectError::Io { detail, .. } => CoreConnectError::Io(detail),
+        other => CoreConnectError::Handshake {
+            status: None,
+            reason: other.to_string(),
+        },
+    }
+}
