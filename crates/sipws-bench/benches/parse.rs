@@ -72,7 +72,11 @@ fn parse(c: &mut Criterion) {
         let buf = sipws_bench::corpus(file);
         // Every contender must accept the message, or the comparison is void.
         assert_ne!(sipws_full(&buf, &limits), 0, "sipws rejects {file}");
-        assert_ne!(sipws_classify(&buf, &limits), 0, "sipws classify rejects {file}");
+        assert_ne!(
+            sipws_classify(&buf, &limits),
+            0,
+            "sipws classify rejects {file}"
+        );
         assert_ne!(rsipstack_parse(&buf), 0, "rsipstack rejects {file}");
         assert_ne!(rsip_parse(&buf), 0, "rsip rejects {file}");
 

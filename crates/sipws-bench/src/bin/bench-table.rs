@@ -50,7 +50,11 @@ fn main() -> ExitCode {
                 .join(format!("parse_{name}"))
                 .join(who)
                 .join("new/estimates.json");
-            match std::fs::read_to_string(&path).ok().as_deref().and_then(median_ns) {
+            match std::fs::read_to_string(&path)
+                .ok()
+                .as_deref()
+                .and_then(median_ns)
+            {
                 Some(ns) => *slot = ns,
                 None => {
                     eprintln!("missing or unreadable: {}", path.display());
