@@ -13,11 +13,13 @@
 //! - [`link`]: the supervised WebSocket connection: CRLF keepalive,
 //!   reconnect policy, bounded send queue.
 //! - [`message`]: zero-copy SIP parser, typed header accessors, builder.
+//! - [`codec`]: wire formats (SIP text, compact header names, JSON).
 //! - [`time`]: the one monotonic time type used by every state machine.
 
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod codec;
 pub mod link;
 pub mod message;
 pub mod time;

@@ -27,7 +27,7 @@
 
 use super::owned::{check_token, OwnedHeader, OwnedMessage, OwnedStartLine, SIP_2_0};
 use super::reason::default_reason_phrase;
-use super::{BuildError, HeaderName};
+use super::{BuildError, HeaderName, Message};
 
 /// Collects headers in order; remembers the first error.
 #[derive(Clone, Debug, Default)]
@@ -146,6 +146,25 @@ impl ResponseBuilder {
         }
     }
 
+    /// Start the response to a parsed request: copies every `Via` in order,
+    /// then `From`, `To`, `Call-ID` and `CSeq` (RFC 3261 §8.2.6.2), keeping
+    /// their names as written; for a `100` also `Timestamp` (§8.2.6.1).
+    /// Fails at [`build`](Self::build) when `request` is a response.
+    pub fn reply_to(request: &Message<'_>, status: u16) -> Self {
+        let mut b = ResponseBuilder::new(status);
+        if !request.is_request() {
+            b.parts.fail(BuildError::NotARequest);
+            return b;
+        }
+        b.copy_from(
+            request
+                .headers()
+                .iter()
+                .map(|h| (h.name, h.raw_name, h.value)),
+        );
+        b
+    }
+
     /// Start the response to an owned request: copies every `Via` in order,
     /// then `From`, `To`, `Call-ID` and `CSeq` (RFC 3261 §8.2.6.2), keeping
     /// their names as written; for a `100` also `Timestamp` (§8.2.6.1).
@@ -166,7 +185,7 @@ impl ResponseBuilder {
     }
 
     /// Copy the headers a response takes from its request.
-    pub(crate) fn copy_from<'h>(
+    fn copy_from<'h>(
         &mut self,
         headers: impl Iterator<Item = (HeaderName, &'h str, &'h str)> + Clone,
     ) {

@@ -15,7 +15,7 @@
 
 use core::fmt;
 
-use super::HeaderName;
+use super::{HeaderName, Message, StartLine};
 
 /// Why an owned message could not be built: some part would not serialise
 /// to valid SIP (or would inject extra lines).
@@ -111,6 +111,58 @@ pub enum OwnedStartLine {
         /// The reason phrase (may be empty).
         reason: String,
     },
+}
+
+impl OwnedStartLine {
+    /// Borrow as the parser's [`StartLine`].
+    #[must_use]
+    pub fn as_ref(&self) -> StartLine<'_> {
+        match self {
+            OwnedStartLine::Request {
+                method,
+                uri,
+                version,
+            } => StartLine::Request {
+                method,
+                uri,
+                version,
+            },
+            OwnedStartLine::Response {
+                version,
+                status,
+                reason,
+            } => StartLine::Response {
+                version,
+                status: *status,
+                reason,
+            },
+        }
+    }
+}
+
+impl From<StartLine<'_>> for OwnedStartLine {
+    fn from(s: StartLine<'_>) -> Self {
+        match s {
+            StartLine::Request {
+                method,
+                uri,
+                version,
+            } => OwnedStartLine::Request {
+                method: method.to_owned(),
+                uri: uri.to_owned(),
+                version: version.to_owned(),
+            },
+            StartLine::Response {
+                version,
+                status,
+                reason,
+            } => OwnedStartLine::Response {
+                version: version.to_owned(),
+                status,
+                reason: reason.to_owned(),
+            },
+        }
+    }
 }
 
 /// One header of an owned message: the folded name, the name as written
@@ -320,13 +372,14 @@ impl OwnedMessage {
             .map(|h| h.value.as_str())
     }
 
-    /// The first value of a header given by name (compact forms and case
-    /// folded for known names; case-insensitive for extension headers).
+    /// The value of the first header whose name as written equals
+    /// `raw_name` ignoring ASCII case (for extension headers; compact forms
+    /// are not folded here, as in [`Message::header_raw`]).
     #[must_use]
     pub fn header_raw(&self, raw_name: &str) -> Option<&str> {
         self.headers
             .iter()
-            .find(|h| h.is_named(raw_name))
+            .find(|h| h.raw_name.eq_ignore_ascii_case(raw_name))
             .map(|h| h.value.as_str())
     }
 
@@ -438,59 +491,15 @@ impl OwnedMessage {
     /// Serialise as SIP text into `out` (appending), names in `form`.
     pub fn write_with(&self, out: &mut Vec<u8>, form: NameForm) {
         out.reserve(self.encoded_len_hint());
-        match &self.start {
-            OwnedStartLine::Request {
-                method,
-                uri,
-                version,
-            } => {
-                push_all(out, &[method, " ", uri, " ", version, "\r\n"]);
-            }
-            OwnedStartLine::Response {
-                version,
-                status,
-                reason,
-            } => {
-                out.extend_from_slice(version.as_bytes());
-                out.push(b' ');
-                push_status(out, *status);
-                out.push(b' ');
-                out.extend_from_slice(reason.as_bytes());
-                out.extend_from_slice(b"\r\n");
-            }
-        }
-        let mut wrote_length = false;
-        for h in &self.headers {
-            let name = match form {
-                NameForm::AsWritten => h.raw_name.as_str(),
-                NameForm::Compact => h.name.compact().unwrap_or(&h.raw_name),
-                NameForm::Long => h.name.as_str().unwrap_or(&h.raw_name),
-            };
-            if h.name == HeaderName::ContentLength {
-                // Defence in depth: the stored value is kept in sync, but the
-                // wire value is always computed here.
-                if wrote_length {
-                    continue;
-                }
-                wrote_length = true;
-                push_all(out, &[name, ": "]);
-                push_len(out, self.body.len());
-                out.extend_from_slice(b"\r\n");
-            } else {
-                push_all(out, &[name, ": ", &h.value, "\r\n"]);
-            }
-        }
-        if !wrote_length {
-            let name = match form {
-                NameForm::Compact => "l",
-                _ => "Content-Length",
-            };
-            push_all(out, &[name, ": "]);
-            push_len(out, self.body.len());
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(&self.body);
+        write_message(
+            out,
+            self.start.as_ref(),
+            self.headers
+                .iter()
+                .map(|h| (h.name, h.raw_name.as_str(), h.value.as_str())),
+            &self.body,
+            form,
+        );
     }
 
     /// The serialised SIP text, names as written (allocates; prefer
@@ -539,6 +548,104 @@ impl fmt::Display for OwnedMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&String::from_utf8_lossy(&self.to_bytes()))
     }
+}
+
+impl TryFrom<&Message<'_>> for OwnedMessage {
+    type Error = BuildError;
+
+    /// Copy a parsed message: start line, every header in order with its
+    /// name as written and its value (folds included), and the body. Fails
+    /// only on what the parser accepts but the builder refuses (a control
+    /// character in a value, a name that is not a token).
+    fn try_from(m: &Message<'_>) -> Result<Self, BuildError> {
+        let headers = m
+            .headers()
+            .iter()
+            .map(|h| OwnedHeader::raw(h.raw_name, h.value))
+            .collect::<Result<Vec<_>, _>>()?;
+        OwnedMessage::from_parts(m.start_line().into(), headers, m.body().to_vec())
+    }
+}
+
+impl Message<'_> {
+    /// Re-serialise this parsed message as SIP text, appending to `out`,
+    /// with names in `form`, each header as `name: value` and
+    /// `Content-Length` computed from the body (as
+    /// [`OwnedMessage::write_with`] does). For the exact input bytes use
+    /// [`as_bytes`](Self::as_bytes).
+    pub fn write_with(&self, out: &mut Vec<u8>, form: NameForm) {
+        write_message(
+            out,
+            self.start_line(),
+            self.headers().iter().map(|h| (h.name, h.raw_name, h.value)),
+            self.body(),
+            form,
+        );
+    }
+}
+
+/// Serialise a message as SIP text, appending to `out`: the start line,
+/// each header as `name: value` (names chosen by `form`) with the
+/// `Content-Length` value replaced by the body length (later ones dropped,
+/// one appended when there is none), a blank line and the body.
+pub(crate) fn write_message<'h>(
+    out: &mut Vec<u8>,
+    start: StartLine<'_>,
+    headers: impl Iterator<Item = (HeaderName, &'h str, &'h str)>,
+    body: &[u8],
+    form: NameForm,
+) {
+    match start {
+        StartLine::Request {
+            method,
+            uri,
+            version,
+        } => {
+            push_all(out, &[method, " ", uri, " ", version, "\r\n"]);
+        }
+        StartLine::Response {
+            version,
+            status,
+            reason,
+        } => {
+            out.extend_from_slice(version.as_bytes());
+            out.push(b' ');
+            push_status(out, status);
+            out.push(b' ');
+            out.extend_from_slice(reason.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    let mut wrote_length = false;
+    for (folded, raw, value) in headers {
+        let name = match form {
+            NameForm::AsWritten => raw,
+            NameForm::Compact => folded.compact().unwrap_or(raw),
+            NameForm::Long => folded.as_str().unwrap_or(raw),
+        };
+        if folded == HeaderName::ContentLength {
+            if wrote_length {
+                continue;
+            }
+            wrote_length = true;
+            push_all(out, &[name, ": "]);
+            push_len(out, body.len());
+            out.extend_from_slice(b"\r\n");
+        } else {
+            push_all(out, &[name, ": ", value, "\r\n"]);
+        }
+    }
+    if !wrote_length {
+        let name = match form {
+            NameForm::Compact => "l",
+            _ => "Content-Length",
+        };
+        push_all(out, &[name, ": "]);
+        push_len(out, body.len());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
 }
 
 /// The only SIP version in use.
@@ -700,7 +807,9 @@ mod tests {
         );
         assert_eq!(m.header(HeaderName::ContentLength), Some("5"));
         assert_eq!(m.header(HeaderName::CallId), Some("abc@127.0.0.1"));
-        assert_eq!(m.header_raw("call-id"), Some("abc@127.0.0.1"));
+        assert_eq!(m.header_raw("I"), Some("abc@127.0.0.1"));
+        assert_eq!(m.header_raw("call-id"), None);
+        assert!(m.headers()[1].is_named("call-id"));
     }
 
     #[test]
