@@ -444,3 +444,132 @@ impl fmt::Display for SendError {
 }
 
 impl std::error::Error for SendError {}
+
+impl fmt::Display for Liveness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Liveness::AnswersCrlf => f.write_str("server answers CRLF keepalive pings"),
+            Liveness::NeverPongs { probe } => write!(
+                f,
+                "server never answered a CRLF keepalive ping; proving liveness with {probe} instead"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Opcode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Opcode::Text => "text",
+            Opcode::Binary => "binary",
+        })
+    }
+}
+
+/// One line for an operator, e.g. `ping #2 sent` or
+/// `reconnecting: attempt 1/3 in 1.000 s to ws://127.0.0.1:8080`.
+impl fmt::Display for LinkEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkEvent::Connecting { url, attempt: 0 } => write!(f, "connecting to {url}"),
+            LinkEvent::Connecting { url, attempt } => {
+                write!(f, "connecting to {url} (attempt {attempt})")
+            }
+            LinkEvent::Connected { url, protocol } => {
+                write!(f, "connected to {url} (subprotocol {protocol})")
+            }
+            LinkEvent::ConnectFailed { url, reason } => {
+                write!(f, "connection to {url} failed: {reason}")
+            }
+            LinkEvent::PingSent { n } => write!(f, "ping #{n} sent"),
+            LinkEvent::PongReceived { rtt: Some(rtt) } => {
+                write!(f, "pong received (rtt {} ms)", rtt.as_millis())
+            }
+            LinkEvent::PongReceived { rtt: None } => f.write_str("pong received (unsolicited)"),
+            LinkEvent::ProbingEscalated { unanswered } => {
+                write!(f, "probing escalated: {unanswered} ping(s) unanswered")
+            }
+            LinkEvent::ServerPingAnswered { opcode } => {
+                write!(f, "server ping answered ({opcode})")
+            }
+            LinkEvent::LivenessLearned { url, liveness } => write!(f, "{url}: {liveness}"),
+            LinkEvent::ProbeSent { probe } => write!(f, "liveness probe sent ({probe})"),
+            LinkEvent::ProbeRequested => f.write_str("liveness probe requested (send OPTIONS)"),
+            LinkEvent::ProbeAnswered { rtt } => {
+                write!(f, "liveness probe answered (rtt {} ms)", rtt.as_millis())
+            }
+            LinkEvent::ConnectionDead { reason } => write!(f, "connection dead: {reason}"),
+            LinkEvent::Disconnected { reason } => write!(f, "disconnected: {reason}"),
+            LinkEvent::Reconnecting {
+                attempt,
+                of,
+                delay,
+                url,
+            } => write!(
+                f,
+                "reconnecting: attempt {attempt}/{of} in {}.{:03} s to {url}",
+                delay.as_secs(),
+                delay.subsec_millis()
+            ),
+            LinkEvent::Reconnected { url, protocol } => {
+                write!(f, "reconnected to {url} (subprotocol {protocol})")
+            }
+            LinkEvent::Failed { reason } => write!(f, "link failed: {reason}"),
+            LinkEvent::SendFailed { data, reason, .. } => {
+                write!(
+                    f,
+                    "send failed ({reason}): {} bytes handed back",
+                    data.len()
+                )
+            }
+            LinkEvent::Frame { data, opcode } => {
+                write!(f, "frame received ({opcode}, {} bytes)", data.len())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_read_as_lines() {
+        let lines = [
+            LinkEvent::PingSent { n: 2 }.to_string(),
+            LinkEvent::Reconnecting {
+                attempt: 1,
+                of: 3,
+                delay: Duration::from_millis(839),
+                url: "ws://127.0.0.1:8080".into(),
+            }
+            .to_string(),
+            LinkEvent::ConnectionDead {
+                reason: DeadReason::NoPong { unanswered: 4 },
+            }
+            .to_string(),
+            LinkEvent::LivenessLearned {
+                url: "ws://127.0.0.1:8080".into(),
+                liveness: Liveness::NeverPongs {
+                    probe: FallbackProbe::WsPing,
+                },
+            }
+            .to_string(),
+            LinkEvent::Disconnected {
+                reason: DisconnectReason::Abnormal(CloseInfo::default()),
+            }
+            .to_string(),
+        ];
+        assert_eq!(
+            lines,
+            [
+                "ping #2 sent",
+                "reconnecting: attempt 1/3 in 0.839 s to ws://127.0.0.1:8080",
+                "connection dead: 4 keepalive pings unanswered",
+                "ws://127.0.0.1:8080: server never answered a CRLF keepalive ping; \
+                 proving liveness with websocket ping instead",
+                "disconnected: abnormal close: no close frame (1006)",
+            ]
+        );
+    }
+}

@@ -100,7 +100,9 @@ pub enum LinkState {
 pub struct ServerHealth {
     /// The server URL.
     pub url: String,
-    /// The server has answered a CRLF ping at least once.
+    /// The server has answered a CRLF ping (forgotten again when a later
+    /// connection to it dies without a single pong, so that connection's
+    /// successor learns afresh).
     pub pong_seen: bool,
     /// The server has let every CRLF ping go unanswered and never ponged:
     /// its connections use the fallback probe.
@@ -133,6 +135,8 @@ struct Open {
     /// The connection has shown a sign of life (or it is the first of a
     /// round); until then the reconnect count is kept.
     proven: bool,
+    /// A CRLF pong has arrived on this connection.
+    ponged: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -402,6 +406,7 @@ impl<R: RandomSource> Link<R> {
             protocol,
             keepalive,
             proven,
+            ponged: false,
         });
         let waiting: Vec<QueuedFrame> = self.queue.drain().collect();
         for f in waiting {
@@ -630,6 +635,7 @@ impl<R: RandomSource> Link<R> {
         };
         let step = open.keepalive.step(now, &self.config.keepalive, pong_seen);
         let deadline = open.keepalive.deadline();
+        let ponged = open.ponged;
         match step {
             Step::Ping { n, escalated } => {
                 if escalated {
@@ -660,6 +666,15 @@ impl<R: RandomSource> Link<R> {
                 self.timers.set(Timer::Keepalive, deadline);
             }
             Step::Dead(reason) => {
+                if !ponged && matches!(reason, DeadReason::NoPong { .. }) {
+                    // The server answered CRLF pings once, but not on this
+                    // connection (another instance behind the same URL?):
+                    // forget that, so its next connection learns afresh
+                    // instead of dying every 22.5 s.
+                    if let Some(h) = self.health.get_mut(self.server) {
+                        h.pong_seen = false;
+                    }
+                }
                 self.events.push_back(LinkEvent::ConnectionDead { reason });
                 self.push(Transmit::Close {
                     code: CLOSE_GOING_AWAY,
@@ -695,6 +710,7 @@ impl<R: RandomSource> Link<R> {
         };
         if let State::Open(o) = &mut self.state {
             o.keepalive.set_mode(Mode::Crlf);
+            o.ponged = true;
         }
         if first {
             self.events.push_back(LinkEvent::LivenessLearned {

@@ -1150,3 +1150,50 @@ mod random_sessions {
         }
     }
 }
+
+#[test]
+fn a_server_that_stops_ponging_on_new_connections_is_relearned() {
+    // Connection 1 pongs, then is reset at 30 s; connection 2 and later
+    // (another instance behind the same URL) never pong but answer
+    // WebSocket Pings.
+    let mut n = 0usize;
+    let server: Script = Box::new(move |_, tx| match tx {
+        Transmit::Connect { .. } => {
+            n += 1;
+            vec![Reply::Open(Some("sip"))]
+        }
+        Transmit::Frame { data, opcode } if data == CRLF_PING && n == 1 => {
+            vec![Reply::Frame(CRLF_PONG, *opcode)]
+        }
+        Transmit::Ping => vec![Reply::WsPong],
+        _ => vec![],
+    });
+    let mut c = cfg();
+    c.reconnect.jitter_permille = 0;
+    let mut h = Harness::new(c, vec![], server);
+    h.at(0, |l, now| l.connect(now));
+    h.at(30_000, |l, now| l.handle_closed(now, abnormal()));
+    h.run_until(600_000);
+    // Connection 2 opens at 31 s; the server ponged before, so silence
+    // there is death at 53.5 s; connection 3 opens at 55.5 s and learns.
+    assert_eq!(
+        h.times_of(|e| matches!(e, LinkEvent::ConnectionDead { .. })),
+        [53_500]
+    );
+    assert_eq!(
+        h.times_of(|e| matches!(e, LinkEvent::Reconnected { .. })),
+        [31_000, 55_500]
+    );
+    assert_eq!(
+        h.times_of(|e| matches!(
+            e,
+            LinkEvent::LivenessLearned {
+                liveness: Liveness::NeverPongs { .. },
+                ..
+            }
+        )),
+        [78_000]
+    );
+    assert_eq!(h.link.state(), LinkState::Open);
+    assert_eq!(h.link.attempts(), 0);
+}
