@@ -27,10 +27,10 @@ fn main() {
                 Transmit::Connect { .. } => {
                     link.handle_connect_failed(now, ConnectError::Refused);
                 }
-                Transmit::Frame { data, opcode } if data == b"\r\n\r\n" => {
-                    if now < Instant::from_millis(30_000) {
-                        link.handle_frame(now, b"\r\n", opcode);
-                    }
+                Transmit::Frame { data, opcode }
+                    if data == b"\r\n\r\n" && now < Instant::from_millis(30_000) =>
+                {
+                    link.handle_frame(now, b"\r\n", opcode);
                 }
                 Transmit::Frame { .. } | Transmit::Ping | Transmit::Close { .. } => {}
                 _ => {}
