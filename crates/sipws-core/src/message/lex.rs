@@ -22,7 +22,6 @@ pub(crate) const fn is_lws(b: u8) -> bool {
 }
 
 /// Whether a non-empty string is all token characters.
-#[allow(dead_code)] // used by the typed accessors
 pub(crate) fn is_token_str(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_token)
 }
@@ -57,7 +56,6 @@ pub(crate) fn skip_quoted(b: &[u8], i: usize) -> Option<usize> {
 
 /// Find the first `sep` at top level (outside quoted strings and outside
 /// `<...>`), starting at `from`. `Err(pos)` on an unterminated quote.
-#[allow(dead_code)] // used by the typed accessors
 pub(crate) fn find_top_level(b: &[u8], from: usize, sep: u8) -> Result<Option<usize>, usize> {
     let mut i = from;
     let mut in_angle = false;
