@@ -14,6 +14,7 @@
 //!   reconnect policy, bounded send queue.
 //! - [`message`]: zero-copy SIP parser, typed header accessors, builder.
 //! - [`codec`]: wire formats (SIP text, compact header names, JSON).
+//! - [`router`]: frame classification and rule-based dispatch to handler keys.
 //! - [`time`]: the one monotonic time type used by every state machine.
 
 #![forbid(unsafe_code)]
@@ -22,4 +23,5 @@ pub mod auth;
 pub mod codec;
 pub mod link;
 pub mod message;
+pub mod router;
 pub mod time;
