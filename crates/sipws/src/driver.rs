@@ -44,7 +44,7 @@ type Connecting = Pin<Box<dyn Future<Output = Result<Box<WsConnection>, ConnectE
 
 /// What woke the task.
 enum Wake {
-    Command(Option<Command>),
+    Command(Option<Box<Command>>),
     Inbound(Inbound),
     Connected(Result<Box<WsConnection>, ConnectError>),
     Timer,
@@ -54,8 +54,8 @@ pub(crate) struct Driver {
     link: Link<XorShift64>,
     transport: Transport,
     clock: Clock,
-    commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<TimedEvent>,
+    commands: mpsc::UnboundedReceiver<Box<Command>>,
+    events: mpsc::UnboundedSender<Box<TimedEvent>>,
     conn: Option<Box<WsConnection>>,
     connecting: Option<Connecting>,
 }
@@ -64,8 +64,8 @@ impl Driver {
     pub(crate) fn new(
         link: Link<XorShift64>,
         transport: Transport,
-        commands: mpsc::UnboundedReceiver<Command>,
-        events: mpsc::UnboundedSender<TimedEvent>,
+        commands: mpsc::UnboundedReceiver<Box<Command>>,
+        events: mpsc::UnboundedSender<Box<TimedEvent>>,
     ) -> Self {
         Driver {
             link,
@@ -115,7 +115,7 @@ impl Driver {
                     self.drain().await;
                     return;
                 }
-                Wake::Command(Some(command)) => self.command(command).await,
+                Wake::Command(Some(command)) => self.command(*command).await,
                 Wake::Inbound(inbound) => self.inbound(inbound),
                 Wake::Connected(result) => {
                     self.connecting = None;
@@ -260,10 +260,10 @@ impl Driver {
 
     fn emit(&self, event: Event) {
         // The application may have stopped listening; the link runs on.
-        let _ = self.events.send(TimedEvent {
+        let _ = self.events.send(Box::new(TimedEvent {
             elapsed: self.clock.elapsed(),
             event,
-        });
+        }));
     }
 }
 

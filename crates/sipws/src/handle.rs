@@ -141,7 +141,7 @@ fn random_seed() -> u64 {
 /// clone is dropped.
 #[derive(Debug, Clone)]
 pub struct LinkHandle {
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::UnboundedSender<Box<Command>>,
 }
 
 impl LinkHandle {
@@ -152,11 +152,11 @@ impl LinkHandle {
     pub async fn send(&self, data: Vec<u8>, opcode: Opcode) -> Result<(), HandleSendError> {
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(Command::Send {
+            .send(Box::new(Command::Send {
                 data,
                 opcode,
                 reply,
-            })
+            }))
             .map_err(|_| HandleSendError::Gone(DriverGone))?;
         answer
             .await
@@ -169,7 +169,7 @@ impl LinkHandle {
     pub async fn close(&self) -> Result<(), DriverGone> {
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(Command::Close { reply })
+            .send(Box::new(Command::Close { reply }))
             .map_err(|_| DriverGone)?;
         answer.await.map_err(|_| DriverGone)
     }
@@ -193,25 +193,31 @@ impl LinkHandle {
     }
 
     fn command(&self, command: Command) -> Result<(), DriverGone> {
-        self.commands.send(command).map_err(|_| DriverGone)
+        self.commands
+            .send(Box::new(command))
+            .map_err(|_| DriverGone)
     }
 }
 
 /// The events of a running link, in order. Unbounded: read them.
+///
+/// Channel slots hold boxed events and commands: tokio's channels allocate
+/// their first block of 32 slots up front, so small slots keep an idle
+/// link small.
 #[derive(Debug)]
 pub struct LinkEvents {
-    rx: mpsc::UnboundedReceiver<TimedEvent>,
+    rx: mpsc::UnboundedReceiver<Box<TimedEvent>>,
 }
 
 impl LinkEvents {
     /// The next event; `None` once the link's task has stopped and every
     /// event has been read.
     pub async fn next(&mut self) -> Option<TimedEvent> {
-        self.rx.recv().await
+        self.rx.recv().await.map(|e| *e)
     }
 
     /// The next event if one is ready, without waiting.
     pub fn try_next(&mut self) -> Option<TimedEvent> {
-        self.rx.try_recv().ok()
+        self.rx.try_recv().ok().map(|e| *e)
     }
 }
