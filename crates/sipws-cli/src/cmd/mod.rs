@@ -1,0 +1,3 @@
+//! The subcommands of `sipws`, one module each.
+
+pub(crate) mod parse;

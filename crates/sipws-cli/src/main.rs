@@ -1,0 +1,31 @@
+//! `sipws`: the command-line tool of the sipws SIP-over-WebSocket stack.
+//!
+//! One module per subcommand under `cmd/`; this file only parses the
+//! command line and maps each command's outcome to the process exit code.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// SIP over WebSocket (RFC 7118) from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "sipws", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse one SIP message and print its JSON form (or a summary).
+    Parse(cmd::parse::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Parse(args) => cmd::parse::run(&args),
+    }
+}
