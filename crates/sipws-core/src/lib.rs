@@ -15,6 +15,7 @@
 //! - [`message`]: zero-copy SIP parser, typed header accessors, builder.
 //! - [`codec`]: wire formats (SIP text, compact header names, JSON).
 //! - [`router`]: frame classification and rule-based dispatch to handler keys.
+//! - [`txn`]: SIP transactions over a reliable transport (RFC 3261 §17).
 //! - [`time`]: the one monotonic time type used by every state machine.
 
 #![forbid(unsafe_code)]
@@ -25,3 +26,4 @@ pub mod link;
 pub mod message;
 pub mod router;
 pub mod time;
+pub mod txn;

@@ -1,0 +1,130 @@
+//! Server transaction transitions (RFC 3261 §17.2.1 INVITE, §17.2.2
+//! non-INVITE; RFC 6026 Accepted), reliable transport.
+
+use super::{
+    Incoming, Outputs, Timer, TimerConfig, Transaction, TxnError, TxnId, TxnKind, TxnState,
+};
+use crate::message::{Message, ResponseBuilder};
+use crate::time::Instant;
+
+/// A new server transaction for request `msg`; an INVITE gets `100
+/// Trying` right away when `auto_trying` is set.
+pub(crate) fn create(
+    id: TxnId,
+    msg: &Message<'_>,
+    branch: &str,
+    sent_by: String,
+    method: &str,
+    auto_trying: bool,
+    out: &mut Outputs,
+) -> Transaction {
+    let invite = method == "INVITE";
+    let mut t = Transaction {
+        id,
+        kind: if invite {
+            TxnKind::ServerInvite
+        } else {
+            TxnKind::ServerNonInvite
+        },
+        state: if invite {
+            TxnState::Proceeding
+        } else {
+            TxnState::Trying
+        },
+        timer: None,
+        branch: branch.to_owned(),
+        method: method.to_owned(),
+        sent_by,
+        request: None,
+        last_response: None,
+    };
+    if invite && auto_trying {
+        let mut b = ResponseBuilder::new(100);
+        b.copy_from(msg.headers().iter().map(|h| (h.name, h.raw_name, h.value)));
+        if let Ok(trying) = b.build() {
+            let bytes = trying.to_bytes();
+            t.send(bytes.clone(), out);
+            t.last_response = Some(bytes);
+        }
+    }
+    t
+}
+
+/// The request came again.
+pub(crate) fn on_retransmission(t: &mut Transaction, out: &mut Outputs) -> Incoming {
+    // Both server machines resend their last response in Proceeding and
+    // Completed; Trying (nothing sent yet), Accepted (the core resends its
+    // 2xx) and Confirmed absorb silently.
+    let resend = matches!(t.state, TxnState::Proceeding | TxnState::Completed);
+    if resend {
+        if let Some(last) = &t.last_response {
+            t.send(last.clone(), out);
+        }
+    }
+    Incoming::Retransmission { id: t.id }
+}
+
+/// An ACK matched INVITE server transaction `t`.
+pub(crate) fn on_ack(
+    t: &mut Transaction,
+    now: Instant,
+    timers: &TimerConfig,
+    _out: &mut Outputs,
+) -> Incoming {
+    match t.state {
+        TxnState::Completed => {
+            t.state = TxnState::Confirmed;
+            t.start(Timer::I, now, timers);
+            Incoming::AckAbsorbed { id: t.id }
+        }
+        TxnState::Accepted => Incoming::Ack { id: Some(t.id) },
+        _ => Incoming::AckAbsorbed { id: t.id },
+    }
+}
+
+/// The user agent sends `status` (bytes `data`) in `t`.
+pub(crate) fn send_response(
+    t: &mut Transaction,
+    now: Instant,
+    timers: &TimerConfig,
+    status: u16,
+    data: Vec<u8>,
+    out: &mut Outputs,
+) -> Result<(), TxnError> {
+    match (t.kind, t.state) {
+        (TxnKind::ServerInvite, TxnState::Proceeding) => {
+            t.send(data.clone(), out);
+            match status {
+                100..=199 => t.last_response = Some(data),
+                200..=299 => {
+                    // RFC 6026: the user agent core retransmits the 2xx.
+                    t.state = TxnState::Accepted;
+                    t.start(Timer::L, now, timers);
+                }
+                _ => {
+                    t.last_response = Some(data);
+                    t.state = TxnState::Completed;
+                    t.start(Timer::H, now, timers);
+                }
+            }
+            Ok(())
+        }
+        (TxnKind::ServerInvite, TxnState::Accepted) if (200..=299).contains(&status) => {
+            // The core's 2xx retransmissions pass through (RFC 6026 §8.5).
+            t.send(data, out);
+            Ok(())
+        }
+        (TxnKind::ServerNonInvite, TxnState::Trying | TxnState::Proceeding) => {
+            t.send(data.clone(), out);
+            t.last_response = Some(data);
+            if status < 200 {
+                t.state = TxnState::Proceeding;
+            } else {
+                t.state = TxnState::Completed;
+                t.start(Timer::J, now, timers);
+            }
+            Ok(())
+        }
+        _ => Err(TxnError::FinalAlreadySent),
+    }
+}
