@@ -39,8 +39,7 @@ pub(crate) fn create(
         last_response: None,
     };
     if invite && auto_trying {
-        let mut b = ResponseBuilder::new(100);
-        b.copy_from(msg.headers().iter().map(|h| (h.name, h.raw_name, h.value)));
+        let b = ResponseBuilder::reply_to(msg, 100);
         if let Ok(trying) = b.build() {
             let bytes = trying.to_bytes();
             t.send(bytes.clone(), out);
