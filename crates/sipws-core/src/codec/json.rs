@@ -123,8 +123,8 @@ fn write_view<'h>(
             Err(_) => (None, Some(BASE64.encode(body))),
         }
     };
-    let length = body.len().to_string();
-    let length: &str = &length;
+    let mut digits = [0u8; 20];
+    let length = decimal(body.len(), &mut digits);
     let headers = headers.map(move |(name, value)| {
         if HeaderName::from_bytes(name.as_bytes()) == HeaderName::ContentLength {
             (name, length)
@@ -147,6 +147,22 @@ fn write_view<'h>(
         Layout::Pretty => serde_json::to_writer_pretty(&mut *out, &msg),
     };
     res.map_err(EncodeError::Json)
+}
+
+/// `n` in decimal, written into `buf` (no allocation).
+fn decimal(n: usize, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    core::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
 /// Append the JSON form of an owned message to `out`.
