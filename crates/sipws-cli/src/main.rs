@@ -21,11 +21,15 @@ struct Cli {
 enum Command {
     /// Parse one SIP message and print its JSON form (or a summary).
     Parse(cmd::parse::Args),
+    /// Open a link to a server and keep it alive, printing each link event
+    /// (pings, pongs, deaths, reconnects) with its time since start.
+    Connect(Box<cmd::connect::Args>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Parse(args) => cmd::parse::run(&args),
+        Command::Connect(args) => cmd::connect::run(&args),
     }
 }

@@ -1,3 +1,4 @@
 //! The subcommands of `sipws`, one module each.
 
+pub(crate) mod connect;
 pub(crate) mod parse;
