@@ -419,8 +419,7 @@ pub enum LinkEvent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SendError {
-    /// The frame is larger than `queue.max_frame_bytes` (or than the whole
-    /// queue).
+    /// The frame is larger than `queue.max_frame_bytes`.
     TooLarge {
         /// The frame's length.
         len: usize,

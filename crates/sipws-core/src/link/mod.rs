@@ -282,11 +282,7 @@ impl<R: RandomSource> Link<R> {
     /// trouble and comes back as [`LinkEvent::SendFailed`] with the bytes.
     pub fn send(&mut self, now: Instant, data: Vec<u8>, opcode: Opcode) -> Result<(), SendError> {
         let _ = now;
-        let max = self
-            .config
-            .queue
-            .max_frame_bytes
-            .min(self.config.queue.max_bytes.max(1));
+        let max = self.config.queue.max_frame_bytes;
         if data.len() > max {
             return Err(SendError::TooLarge {
                 len: data.len(),

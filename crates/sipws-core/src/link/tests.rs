@@ -1197,3 +1197,37 @@ fn a_server_that_stops_ponging_on_new_connections_is_relearned() {
     assert_eq!(h.link.state(), LinkState::Open);
     assert_eq!(h.link.attempts(), 0);
 }
+
+#[test]
+fn a_frame_larger_than_the_queue_goes_out_when_open_and_comes_back_when_down() {
+    let mut c = cfg();
+    c.queue = QueueConfig {
+        max_frames: 4,
+        max_bytes: 4,
+        max_frame_bytes: 64,
+    };
+    let mut link = Link::new(c, Sequence::new(vec![])).unwrap();
+    link.connect(t(0));
+    link.handle_open(t(0), Some("sip"));
+    while link.poll_event().is_some() {}
+    while link.poll_transmit().is_some() {}
+    link.send(t(1), vec![b'a'; 32], Opcode::Text).unwrap();
+    assert_eq!(
+        link.poll_transmit(),
+        Some(Transmit::Frame {
+            data: vec![b'a'; 32],
+            opcode: Opcode::Text
+        })
+    );
+    link.handle_closed(t(2), abnormal());
+    while link.poll_event().is_some() {}
+    link.send(t(3), vec![b'b'; 32], Opcode::Text).unwrap();
+    assert_eq!(
+        link.poll_event(),
+        Some(LinkEvent::SendFailed {
+            data: vec![b'b'; 32],
+            opcode: Opcode::Text,
+            reason: SendFailReason::QueueOverflow
+        })
+    );
+}
