@@ -3,9 +3,9 @@
 
 use super::cseq::CSeq;
 use super::error::{ParseError, ParseErrorKind};
-use super::lex::{offset_in, parse_u64};
+use super::lex::{is_lws, is_token, parse_u64};
 use super::limits::{Limits, MAX_HEADERS};
-use super::parser::{line_end, parse_start_line, split_header, utf8};
+use super::parser::{parse_start_line, utf8};
 use super::start_line::StartLine;
 use super::HeaderName;
 
@@ -64,7 +64,7 @@ pub fn classify<'a>(buf: &'a [u8], limits: &Limits) -> Result<Summary<'a>, Parse
             }
             b' ' | b'\t' => {
                 // Continuation of a header we skip.
-                pos = line_end(buf, pos, max_line)?.1;
+                pos = lf_line_end(buf, pos, max_line)?.1;
                 continue;
             }
             _ => {}
@@ -73,27 +73,39 @@ pub fn classify<'a>(buf: &'a [u8], limits: &Limits) -> Result<Summary<'a>, Parse
             return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
         }
         count += 1;
-        let (mut cr, mut next) = line_end(buf, pos, max_line)?;
-        if matches!(first | 0x20, b'c' | b'i' | b'l') {
+        let (mut cr, mut next) = lf_line_end(buf, pos, max_line)?;
+        if let Some((name, name_len)) = wanted(&buf[pos..cr], first) {
             while matches!(buf.get(next), Some(b' ' | b'\t')) {
-                (cr, next) = line_end(buf, next, max_line)?;
+                (cr, next) = lf_line_end(buf, next, max_line)?;
             }
-            let line = utf8(buf, pos, cr)?;
-            let h = split_header(line, pos)?;
-            let at = pos + offset_in(line, h.value);
-            match h.name {
+            let mut i = pos + name_len;
+            while i < cr && matches!(buf[i], b' ' | b'\t') {
+                i += 1;
+            }
+            if i >= cr || buf[i] != b':' {
+                return Err(ParseError::new(ParseErrorKind::HeaderName, i));
+            }
+            let (mut vs, mut ve) = (i + 1, cr);
+            while vs < ve && is_lws(buf[vs]) {
+                vs += 1;
+            }
+            while ve > vs && is_lws(buf[ve - 1]) {
+                ve -= 1;
+            }
+            let value = utf8(buf, vs, ve)?;
+            match name {
                 HeaderName::CSeq if summary.cseq.is_none() => {
-                    summary.cseq = Some(CSeq::parse(h.value).map_err(|e| e.shifted(at))?);
+                    summary.cseq = Some(CSeq::parse(value).map_err(|e| e.shifted(vs))?);
                 }
                 HeaderName::CallId if summary.call_id.is_none() => {
-                    summary.call_id = Some(h.value);
+                    summary.call_id = Some(value);
                 }
                 HeaderName::ContentLength => {
-                    let n = parse_u64(h.value)
+                    let n = parse_u64(value)
                         .and_then(|n| usize::try_from(n).ok())
-                        .ok_or(ParseError::new(ParseErrorKind::ContentLength, at))?;
+                        .ok_or(ParseError::new(ParseErrorKind::ContentLength, vs))?;
                     if summary.content_length.is_some_and(|prev| prev != n) {
-                        return Err(ParseError::new(ParseErrorKind::ContentLength, at));
+                        return Err(ParseError::new(ParseErrorKind::ContentLength, vs));
                     }
                     summary.content_length = Some(n);
                 }
@@ -102,6 +114,57 @@ pub fn classify<'a>(buf: &'a [u8], limits: &Limits) -> Result<Summary<'a>, Parse
         }
         pos = next;
     }
+}
+
+/// Like the parser's line end, but looks for LF only (one-byte memchr) and
+/// checks the CR before it: a bare CR inside a skipped line is not
+/// noticed (classification is lenient there; [`Message::parse`] is not).
+///
+/// [`Message::parse`]: super::Message::parse
+#[inline]
+fn lf_line_end(buf: &[u8], from: usize, max_line: usize) -> Result<(usize, usize), ParseError> {
+    let window_end = buf
+        .len()
+        .min(from.saturating_add(max_line).saturating_add(2));
+    let window = buf.get(from..window_end).unwrap_or(&[]);
+    match memchr::memchr(b'\n', window) {
+        Some(p) if p > 0 && window[p - 1] == b'\r' => {
+            if p - 1 > max_line {
+                return Err(ParseError::new(
+                    ParseErrorKind::LineTooLong,
+                    from + max_line,
+                ));
+            }
+            Ok((from + p - 1, from + p + 1))
+        }
+        Some(p) => Err(ParseError::new(ParseErrorKind::NewLine, from + p)),
+        None if window_end < buf.len() || window.len() > max_line => Err(ParseError::new(
+            ParseErrorKind::LineTooLong,
+            from + max_line,
+        )),
+        None => Err(ParseError::new(ParseErrorKind::Incomplete, buf.len())),
+    }
+}
+
+/// Which of CSeq, Call-ID and Content-Length (long or compact) the line's
+/// header name is, and the name's length; decided before any other work
+/// on the line.
+#[inline]
+fn wanted(line: &[u8], first: u8) -> Option<(HeaderName, usize)> {
+    if !matches!(first | 0x20, b'c' | b'i' | b'l') {
+        return None;
+    }
+    let n = line.iter().take_while(|&&c| is_token(c)).count();
+    let name = &line[..n];
+    let which = match n {
+        1 if first | 0x20 == b'i' => HeaderName::CallId,
+        1 if first | 0x20 == b'l' => HeaderName::ContentLength,
+        4 if name.eq_ignore_ascii_case(b"cseq") => HeaderName::CSeq,
+        7 if name.eq_ignore_ascii_case(b"call-id") => HeaderName::CallId,
+        14 if name.eq_ignore_ascii_case(b"content-length") => HeaderName::ContentLength,
+        _ => return None,
+    };
+    Some((which, n))
 }
 
 #[cfg(test)]

@@ -7,7 +7,22 @@
 
 /// `token` characters (RFC 3261 §25.1): alphanum and `-.!%*_+`'~`.
 #[inline]
-pub(crate) const fn is_token(b: u8) -> bool {
+pub(crate) fn is_token(b: u8) -> bool {
+    TOKEN_TABLE[usize::from(b)]
+}
+
+/// [`is_token`] as a 256-entry table, built at compile time.
+static TOKEN_TABLE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = is_token_const(i as u8);
+        i += 1;
+    }
+    t
+};
+
+const fn is_token_const(b: u8) -> bool {
     matches!(b,
         b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
         | b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~')

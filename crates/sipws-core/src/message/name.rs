@@ -43,12 +43,30 @@ macro_rules! header_names {
             /// ASCII case and accepting compact forms. Never allocates.
             #[must_use]
             pub fn from_bytes(name: &[u8]) -> HeaderName {
-                if name.len() == 1 {
-                    let c = name[0].to_ascii_lowercase();
-                    $( $( if c == $compact.as_bytes()[0] { return HeaderName::$variant; } )? )*
+                // Dispatch on the first letter: at most a few candidates
+                // are compared (see `BY_FIRST_LETTER`).
+                let Some(&first) = name.first() else {
                     return HeaderName::Other;
+                };
+                let letter = first.to_ascii_lowercase().wrapping_sub(b'a');
+                let Some(bucket) = BY_FIRST_LETTER.get(usize::from(letter)) else {
+                    return HeaderName::Other;
+                };
+                if name.len() == 1 {
+                    return match bucket.compact {
+                        NONE => HeaderName::Other,
+                        i => HeaderName::KNOWN[usize::from(i)],
+                    };
                 }
-                $( if name.eq_ignore_ascii_case($long.as_bytes()) { return HeaderName::$variant; } )*
+                for &i in &bucket.long {
+                    if i == NONE {
+                        break;
+                    }
+                    let i = usize::from(i);
+                    if eq_fold(name, LONG_NAMES[i]) {
+                        return HeaderName::KNOWN[i];
+                    }
+                }
                 HeaderName::Other
             }
         }
@@ -147,6 +165,82 @@ header_names! {
     /// `Reason` (RFC 3326).
     Reason = "Reason";
 }
+
+/// ASCII case-insensitive equality of a header name as written with a
+/// known name, eight bytes at a time. Exact for known names (letters and
+/// `-`): OR-ing 0x20 only merges a letter with its other case, and `-`
+/// with CR, which cannot occur in a name.
+#[inline]
+fn eq_fold(name: &[u8], known: &[u8]) -> bool {
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    if name.len() != known.len() {
+        return false;
+    }
+    let mut a = name.chunks_exact(8);
+    let mut b = known.chunks_exact(8);
+    for (x, y) in (&mut a).zip(&mut b) {
+        let x = u64::from_le_bytes([x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]]);
+        let y = u64::from_le_bytes([y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]]);
+        if x | FOLD != y | FOLD {
+            return false;
+        }
+    }
+    a.remainder()
+        .iter()
+        .zip(b.remainder())
+        .all(|(x, y)| x | 0x20 == y | 0x20)
+}
+
+/// The long form of each of [`HeaderName::KNOWN`], as bytes.
+static LONG_NAMES: [&[u8]; HeaderName::KNOWN.len()] = {
+    let mut t: [&[u8]; HeaderName::KNOWN.len()] = [b""; HeaderName::KNOWN.len()];
+    let mut i = 0;
+    while i < t.len() {
+        if let Some(long) = HeaderName::KNOWN[i].as_str() {
+            t[i] = long.as_bytes();
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Marks an empty slot in [`BY_FIRST_LETTER`].
+const NONE: u8 = u8::MAX;
+
+/// Known names starting with one letter: indexes into [`HeaderName::KNOWN`]
+/// of the long forms, and of the name whose compact form is that letter.
+#[derive(Clone, Copy)]
+struct Bucket {
+    long: [u8; 10],
+    compact: u8,
+}
+
+/// Built at compile time from [`HeaderName::KNOWN`]; a full bucket is a
+/// compile error.
+static BY_FIRST_LETTER: [Bucket; 26] = {
+    let mut table = [Bucket {
+        long: [NONE; 10],
+        compact: NONE,
+    }; 26];
+    let mut i = 0;
+    while i < HeaderName::KNOWN.len() {
+        let name = HeaderName::KNOWN[i];
+        if let Some(long) = name.as_str() {
+            let b = (long.as_bytes()[0].to_ascii_lowercase() - b'a') as usize;
+            let mut j = 0;
+            while table[b].long[j] != NONE {
+                j += 1;
+            }
+            table[b].long[j] = i as u8;
+        }
+        if let Some(c) = name.compact() {
+            let b = (c.as_bytes()[0].to_ascii_lowercase() - b'a') as usize;
+            table[b].compact = i as u8;
+        }
+        i += 1;
+    }
+    table
+};
 
 impl fmt::Display for HeaderName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

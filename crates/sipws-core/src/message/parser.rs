@@ -21,7 +21,7 @@
 use arrayvec::ArrayVec;
 
 use super::error::{ParseError, ParseErrorKind};
-use super::lex::{parse_u64, trim_lws};
+use super::lex::{is_lws, parse_u64};
 use super::limits::{Limits, MAX_HEADERS};
 use super::start_line::StartLine;
 use super::HeaderName;
@@ -129,18 +129,27 @@ pub(crate) fn split_header(line: &str, start: usize) -> Result<Header<'_>, Parse
     if i == 0 {
         return Err(ParseError::new(ParseErrorKind::HeaderName, start));
     }
-    let raw_name = &line[..i];
+    let name_end = i;
     while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
         i += 1;
     }
     if b.get(i) != Some(&b':') {
         return Err(ParseError::new(ParseErrorKind::HeaderName, start + i));
     }
-    let value = trim_lws(&line[i + 1..]);
+    // Every index below sits next to an ASCII byte, so on a char boundary.
+    let mut vs = i + 1;
+    while vs < b.len() && is_lws(b[vs]) {
+        vs += 1;
+    }
+    let mut ve = b.len();
+    while ve > vs && is_lws(b[ve - 1]) {
+        ve -= 1;
+    }
+    let raw_name = &line[..name_end];
     Ok(Header {
         name: HeaderName::from_bytes(raw_name.as_bytes()),
         raw_name,
-        value,
+        value: &line[vs..ve],
     })
 }
 
@@ -158,10 +167,26 @@ impl<'a> Message<'a> {
     /// A [`ParseError`] with its kind and byte offset; never panics.
     pub fn parse(buf: &'a [u8], limits: &Limits) -> Result<Message<'a>, ParseError> {
         let (start, mut pos) = parse_start_line(buf, limits)?;
+        // UTF-8 of the header section is checked once, up to the first empty
+        // line (or the whole frame if there is none); `head` is its valid
+        // prefix and a line reaching past it is a UTF-8 error.
+        let head_end =
+            memchr::memmem::find(&buf[pos - 2..], b"\r\n\r\n").map_or(buf.len(), |p| pos + p);
+        let head = match core::str::from_utf8(&buf[..head_end]) {
+            Ok(head) => head,
+            Err(e) => core::str::from_utf8(&buf[..e.valid_up_to()]).unwrap_or(""),
+        };
         let max_headers = limits.max_headers.min(MAX_HEADERS);
         let max_line = limits.max_line_bytes;
-        let mut headers = ArrayVec::<Header<'a>, MAX_HEADERS>::new();
-        let mut content_length: Option<(usize, usize)> = None;
+        let mut msg = Message {
+            bytes: buf,
+            start,
+            headers: ArrayVec::new(),
+            body: &[],
+            trailing: &[],
+            content_length: None,
+        };
+        let mut cl_at = 0;
         loop {
             match buf.get(pos) {
                 None => return Err(ParseError::new(ParseErrorKind::Incomplete, buf.len())),
@@ -178,7 +203,7 @@ impl<'a> Message<'a> {
                 Some(b' ' | b'\t') => return Err(ParseError::new(ParseErrorKind::HeaderName, pos)),
                 Some(_) => {}
             }
-            if headers.len() >= max_headers {
+            if msg.headers.len() >= max_headers {
                 return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
             }
             let line_start = pos;
@@ -186,39 +211,40 @@ impl<'a> Message<'a> {
             while matches!(buf.get(next), Some(b' ' | b'\t')) {
                 (cr, next) = line_end(buf, next, max_line)?;
             }
-            let line = utf8(buf, line_start, cr)?;
+            let line = head
+                .get(line_start..cr)
+                .ok_or(ParseError::new(ParseErrorKind::Utf8, head.len()))?;
             let header = split_header(line, line_start)?;
             if header.name == HeaderName::ContentLength {
                 let at = line_start + super::lex::offset_in(line, header.value);
                 let n = parse_u64(header.value)
                     .and_then(|n| usize::try_from(n).ok())
                     .ok_or(ParseError::new(ParseErrorKind::ContentLength, at))?;
-                match content_length {
-                    Some((prev, _)) if prev != n => {
+                match msg.content_length {
+                    Some(prev) if prev != n => {
                         return Err(ParseError::new(ParseErrorKind::ContentLength, at));
                     }
                     Some(_) => {}
-                    None => content_length = Some((n, at)),
+                    None => {
+                        msg.content_length = Some(n);
+                        cl_at = at;
+                    }
                 }
             }
-            headers.push(header);
+            msg.headers.push(header);
             pos = next;
         }
         let available = buf.len() - pos;
-        let body_len = match content_length {
-            Some((n, _)) if n <= available => n,
-            Some((_, at)) => return Err(ParseError::new(ParseErrorKind::BodyLength, at)),
+        let body_len = match msg.content_length {
+            Some(n) if n <= available => n,
+            Some(_) => return Err(ParseError::new(ParseErrorKind::BodyLength, cl_at)),
             None => available,
         };
         let end = pos + body_len;
-        Ok(Message {
-            bytes: &buf[..end],
-            start,
-            headers,
-            body: &buf[pos..end],
-            trailing: &buf[end..],
-            content_length: content_length.map(|(n, _)| n),
-        })
+        msg.bytes = &buf[..end];
+        msg.body = &buf[pos..end];
+        msg.trailing = &buf[end..];
+        Ok(msg)
     }
 
     /// The whole message including its body (without [`trailing`](Self::trailing) bytes).
