@@ -71,12 +71,7 @@ pub(crate) fn on_response(
 /// response's To.
 pub(crate) fn build_ack(invite: &OwnedMessage, to: &str) -> Option<OwnedMessage> {
     let uri = invite.uri()?;
-    let cseq = invite.header(HeaderName::CSeq)?;
-    let seq = cseq
-        .trim_start()
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .filter(|s| !s.is_empty())?;
+    let seq = first_number(invite.header(HeaderName::CSeq)?)?;
     let mut b = RequestBuilder::new("ACK", uri)
         .header(HeaderName::Via, invite.header(HeaderName::Via)?)
         .header(HeaderName::MaxForwards, "70")
@@ -94,4 +89,12 @@ fn send_ack(t: &Transaction, to: &str, out: &mut Outputs) {
     if let Some(ack) = t.request.as_ref().and_then(|r| build_ack(r, to)) {
         t.send(ack.to_bytes(), out);
     }
+}
+
+/// The leading number of a CSeq value.
+pub(crate) fn first_number(cseq: &str) -> Option<&str> {
+    cseq.trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .filter(|s| !s.is_empty())
 }

@@ -73,7 +73,9 @@ pub enum TerminationReason {
     /// The normal end (a final response exchanged, absorbing timer over).
     Completed,
     /// A give-up timer fired: [`Timer::B`] / [`Timer::F`] (no final
-    /// response — the user agent treats it as 408), [`Timer::H`] (no ACK).
+    /// response — the user agent treats it as 408), [`Timer::H`] (no ACK
+    /// of a non-2xx), [`Timer::L`] (no ACK of a 2xx: the user agent should
+    /// send BYE, RFC 3261 §13.3.1.4).
     Timeout(Timer),
     /// Sending failed (the link's send failure or loss), with its reason.
     Transport(String),
@@ -192,6 +194,9 @@ pub enum TxnError {
     FinalAlreadySent,
     /// A status outside 100..=699.
     BadStatus(u16),
+    /// CANCEL is only sent for a client INVITE in Proceeding (RFC 3261
+    /// §9.1: after a provisional response; before a final one).
+    NotCancellable(TxnState),
     /// Building a message (the ACK of a non-2xx) failed.
     Build(BuildError),
 }
@@ -210,6 +215,7 @@ impl fmt::Display for TxnError {
             TxnError::UnknownTransaction => f.write_str("no such server transaction"),
             TxnError::FinalAlreadySent => f.write_str("final response already sent"),
             TxnError::BadStatus(s) => write!(f, "status {s} cannot be sent here"),
+            TxnError::NotCancellable(s) => write!(f, "INVITE in state {s:?} cannot be cancelled"),
             TxnError::Build(e) => write!(f, "cannot build message: {e}"),
         }
     }

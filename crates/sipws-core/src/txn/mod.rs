@@ -17,10 +17,14 @@
 //! [`Transactions::handle_link_down`] (all): they end with
 //! [`TerminationReason::Transport`].
 //!
-//! Left to the user agent core: the ACK of a 2xx and the retransmission of
-//! a 2xx to INVITE until its ACK (RFC 3261 §13.3.1.4), CANCEL handling
-//! beyond finding the INVITE ([`Transactions::invite_for_cancel`]).
+//! Done here for the user agent core: the retransmission of a 2xx to
+//! INVITE until its ACK (RFC 3261 §13.3.1.4; [`TxnConfig::retransmit_2xx`]),
+//! building and sending CANCEL ([`Transactions::cancel`]), finding the
+//! INVITE a received CANCEL targets ([`Transactions::invite_for_cancel`]).
+//! Left to it: the ACK of a 2xx (it needs the dialog's route set) and the
+//! responses to a received CANCEL (200, then 487 to the INVITE).
 
+pub mod cancel;
 mod client;
 mod event;
 mod server;
@@ -49,6 +53,11 @@ pub struct TxnConfig {
     /// Send `100 Trying` as soon as an INVITE arrives (RFC 3261
     /// §17.2.1: unless the user agent answers within 200 ms). Default on.
     pub auto_trying: bool,
+    /// Retransmit a 2xx to INVITE at T1, 2·T1, … capped at T2 until its
+    /// ACK arrives (RFC 3261 §13.3.1.4, a duty of the UAS core done here
+    /// for it; needed even over a WebSocket when a later hop is lossy).
+    /// Default on.
+    pub retransmit_2xx: bool,
 }
 
 impl Default for TxnConfig {
@@ -56,6 +65,7 @@ impl Default for TxnConfig {
         TxnConfig {
             timers: TimerConfig::default(),
             auto_trying: true,
+            retransmit_2xx: true,
         }
     }
 }
@@ -76,6 +86,15 @@ pub(crate) struct Transaction {
     pub(crate) request: Option<OwnedMessage>,
     /// The last response sent (server transactions resend it).
     pub(crate) last_response: Option<Vec<u8>>,
+    /// Call-ID and CSeq number (server INVITE: an ACK of a 2xx carries its
+    /// own branch and is matched by these instead).
+    pub(crate) call_id: String,
+    pub(crate) seq: u32,
+    /// The 2xx retransmission (server INVITE in Accepted): next send and
+    /// the interval after it.
+    pub(crate) retransmit: Option<(Instant, core::time::Duration)>,
+    /// An ACK for the 2xx was seen.
+    pub(crate) acked: bool,
 }
 
 /// Outputs collected by transitions.
@@ -220,6 +239,10 @@ impl Transactions {
             sent_by: via.sent_by.to_ascii_lowercase(),
             request: None,
             last_response: None,
+            call_id: String::new(),
+            seq: cseq.seq,
+            retransmit: None,
+            acked: false,
         };
         t.start(
             if invite { Timer::B } else { Timer::F },
@@ -243,13 +266,13 @@ impl Transactions {
         if !(100..=699).contains(&status) {
             return Err(TxnError::BadStatus(status));
         }
-        let timers = self.config.timers;
+        let config = self.config;
         let t = self
             .live
             .iter_mut()
             .find(|t| t.id == id && !t.kind.is_client())
             .ok_or(TxnError::UnknownTransaction)?;
-        server::send_response(t, now, &timers, status, response.to_bytes(), &mut self.out)
+        server::send_response(t, now, &config, status, response.to_bytes(), &mut self.out)
     }
 
     /// Route one incoming message (already parsed) to its transaction, or
@@ -292,12 +315,27 @@ impl Transactions {
                 .ok_or(TxnError::NoBranch)?;
             let sent_by = via.sent_by.to_ascii_lowercase();
             let matched_method = if method == "ACK" { "INVITE" } else { method };
-            let found = self.live.iter_mut().find(|t| {
+            let call_id = msg.call_id().unwrap_or("");
+            let found = self.live.iter().position(|t| {
                 !t.kind.is_client()
                     && t.branch == branch
                     && t.sent_by == sent_by
                     && t.method == matched_method
             });
+            // The ACK of a 2xx has a branch of its own: match it to the
+            // INVITE in Accepted by Call-ID and CSeq number.
+            let found = found
+                .or_else(|| {
+                    (method == "ACK").then(|| {
+                        self.live.iter().position(|t| {
+                            t.kind == TxnKind::ServerInvite
+                                && t.state == TxnState::Accepted
+                                && t.call_id == call_id
+                                && t.seq == cseq.seq
+                        })
+                    })?
+                })
+                .and_then(|i| self.live.get_mut(i));
             match (found, method == "ACK") {
                 (Some(t), true) => server::on_ack(t, now, &timers, &mut self.out),
                 (None, true) => Incoming::Ack { id: None },
@@ -309,7 +347,7 @@ impl Transactions {
                         msg,
                         branch,
                         sent_by,
-                        method,
+                        (method, cseq.seq),
                         self.config.auto_trying,
                         &mut self.out,
                     );
@@ -363,7 +401,23 @@ impl Transactions {
     /// Fire every timer due at `now`. Safe to call early (nothing happens)
     /// or twice (a fired timer is gone).
     pub fn handle_timeout(&mut self, now: Instant) {
+        let t2 = self.config.timers.t2;
         for t in &mut self.live {
+            if let Some((at, interval)) = t.retransmit {
+                if at <= now {
+                    if let Some(last) = &t.last_response {
+                        t.send(last.clone(), &mut self.out);
+                    }
+                    // T1, 2·T1, 4·T1 … capped at T2; a late call does not
+                    // burst (the next send is counted from now then).
+                    let next = interval.saturating_mul(2).min(t2);
+                    let mut next_at = at + next;
+                    if next_at <= now {
+                        next_at = now + next;
+                    }
+                    t.retransmit = Some((next_at, next));
+                }
+            }
             let Some((timer, at)) = t.timer else { continue };
             if at > now {
                 continue;
@@ -371,6 +425,9 @@ impl Transactions {
             t.timer = None;
             let reason = match timer {
                 Timer::B | Timer::F | Timer::H => TerminationReason::Timeout(timer),
+                // A 2xx nobody ACKed: the UA should end the dialog with a
+                // BYE (RFC 3261 §13.3.1.4).
+                Timer::L if !t.acked => TerminationReason::Timeout(timer),
                 Timer::D | Timer::I | Timer::J | Timer::K | Timer::L | Timer::M => {
                     TerminationReason::Completed
                 }
@@ -401,8 +458,32 @@ impl Transactions {
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.live
             .iter()
-            .filter_map(|t| t.timer.map(|(_, at)| at))
+            .flat_map(|t| [t.timer.map(|(_, at)| at), t.retransmit.map(|(at, _)| at)])
+            .flatten()
             .min()
+    }
+
+    /// When a server INVITE transaction sends its 2xx again next.
+    #[must_use]
+    pub fn retransmit_at(&self, id: TxnId) -> Option<Instant> {
+        self.get(id).and_then(|t| t.retransmit.map(|(at, _)| at))
+    }
+
+    /// Send a CANCEL for client INVITE transaction `invite` (RFC 3261
+    /// §9.1): allowed once a provisional response arrived (Proceeding);
+    /// the CANCEL is a non-INVITE client transaction of its own, returned.
+    pub fn cancel(&mut self, now: Instant, invite: TxnId) -> Result<TxnId, TxnError> {
+        let t = self
+            .live
+            .iter()
+            .find(|t| t.id == invite && t.kind == TxnKind::ClientInvite)
+            .ok_or(TxnError::UnknownTransaction)?;
+        if t.state != TxnState::Proceeding {
+            return Err(TxnError::NotCancellable(t.state));
+        }
+        let request = t.request.as_ref().ok_or(TxnError::UnknownTransaction)?;
+        let cancel = cancel::build_cancel(request).map_err(TxnError::Build)?;
+        self.send_request(now, cancel)
     }
 
     /// The timer transaction `id` runs and when it fires.

@@ -2,7 +2,8 @@
 //! non-INVITE; RFC 6026 Accepted), reliable transport.
 
 use super::{
-    Incoming, Outputs, Timer, TimerConfig, Transaction, TxnError, TxnId, TxnKind, TxnState,
+    Incoming, Outputs, Timer, TimerConfig, Transaction, TxnConfig, TxnError, TxnId, TxnKind,
+    TxnState,
 };
 use crate::message::{Message, ResponseBuilder};
 use crate::time::Instant;
@@ -14,7 +15,7 @@ pub(crate) fn create(
     msg: &Message<'_>,
     branch: &str,
     sent_by: String,
-    method: &str,
+    (method, seq): (&str, u32),
     auto_trying: bool,
     out: &mut Outputs,
 ) -> Transaction {
@@ -37,6 +38,10 @@ pub(crate) fn create(
         sent_by,
         request: None,
         last_response: None,
+        call_id: msg.call_id().unwrap_or("").to_owned(),
+        seq,
+        retransmit: None,
+        acked: false,
     };
     if invite && auto_trying {
         let b = ResponseBuilder::reply_to(msg, 100);
@@ -76,7 +81,11 @@ pub(crate) fn on_ack(
             t.start(Timer::I, now, timers);
             Incoming::AckAbsorbed { id: t.id }
         }
-        TxnState::Accepted => Incoming::Ack { id: Some(t.id) },
+        TxnState::Accepted => {
+            t.acked = true;
+            t.retransmit = None;
+            Incoming::Ack { id: Some(t.id) }
+        }
         _ => Incoming::AckAbsorbed { id: t.id },
     }
 }
@@ -85,7 +94,7 @@ pub(crate) fn on_ack(
 pub(crate) fn send_response(
     t: &mut Transaction,
     now: Instant,
-    timers: &TimerConfig,
+    config: &TxnConfig,
     status: u16,
     data: Vec<u8>,
     out: &mut Outputs,
@@ -96,20 +105,25 @@ pub(crate) fn send_response(
             match status {
                 100..=199 => t.last_response = Some(data),
                 200..=299 => {
-                    // RFC 6026: the user agent core retransmits the 2xx.
                     t.state = TxnState::Accepted;
-                    t.start(Timer::L, now, timers);
+                    t.start(Timer::L, now, &config.timers);
+                    if config.retransmit_2xx {
+                        let t1 = config.timers.t1;
+                        t.retransmit = Some((now + t1, t1));
+                        t.last_response = Some(data);
+                    }
                 }
                 _ => {
                     t.last_response = Some(data);
                     t.state = TxnState::Completed;
-                    t.start(Timer::H, now, timers);
+                    t.start(Timer::H, now, &config.timers);
                 }
             }
             Ok(())
         }
         (TxnKind::ServerInvite, TxnState::Accepted) if (200..=299).contains(&status) => {
-            // The core's 2xx retransmissions pass through (RFC 6026 §8.5).
+            // The core's own 2xx retransmissions pass through (RFC 6026
+            // §8.5).
             t.send(data, out);
             Ok(())
         }
@@ -120,7 +134,7 @@ pub(crate) fn send_response(
                 t.state = TxnState::Proceeding;
             } else {
                 t.state = TxnState::Completed;
-                t.start(Timer::J, now, timers);
+                t.start(Timer::J, now, &config.timers);
             }
             Ok(())
         }

@@ -505,15 +505,26 @@ fn server_invite_2xx_accepted_passes_ack_and_ends_at_timer_l() {
         t.send_response(at(800), id, &busy),
         Err(TxnError::FinalAlreadySent)
     );
-    // ACK with the INVITE's branch in Accepted goes to the UA; an ACK with
-    // its own branch (the normal 2xx ACK) matches nothing and goes there too.
+    // ACK with the INVITE's branch in Accepted goes to the UA, and so does
+    // the normal 2xx ACK with a branch of its own (matched by Call-ID and
+    // CSeq number); one of another dialog matches nothing.
     let ack = request("ACK", PEER_VIA, 1).to_bytes();
     assert_eq!(
         feed(&mut t, at(900), &ack),
         Ok(Incoming::Ack { id: Some(id) })
     );
     let ack2 = request("ACK", "SIP/2.0/WSS 127.0.0.1:8443;branch=z9hG4bKack", 1).to_bytes();
-    assert_eq!(feed(&mut t, at(900), &ack2), Ok(Incoming::Ack { id: None }));
+    assert_eq!(
+        feed(&mut t, at(900), &ack2),
+        Ok(Incoming::Ack { id: Some(id) })
+    );
+    let other = String::from_utf8(ack2)
+        .unwrap()
+        .replace("call-1@127.0.0.1", "call-2@127.0.0.1");
+    assert_eq!(
+        feed(&mut t, at(900), other.as_bytes()),
+        Ok(Incoming::Ack { id: None })
+    );
     t.handle_timeout(at(32_100));
     assert_eq!(
         events(&mut t),
@@ -682,4 +693,185 @@ proptest::proptest! {
         );
         proptest::prop_assert!(t.len() <= 3);
     }
+}
+
+// ---- 2xx retransmission and CANCEL ---------------------------------------
+
+/// Instants at which `t` transmitted while the clock jumps from deadline
+/// to deadline up to `until`.
+fn run_until(t: &mut Transactions, until: u64) -> Vec<u64> {
+    let mut sent = Vec::new();
+    while let Some(when) = t.poll_timeout() {
+        if when.as_millis() > until {
+            break;
+        }
+        t.handle_timeout(when);
+        for _ in transmits(t) {
+            sent.push(when.as_millis());
+        }
+    }
+    sent
+}
+
+#[test]
+fn two_xx_is_retransmitted_t1_doubling_to_t2_until_the_ack() {
+    let mut t = Transactions::new(TxnConfig {
+        auto_trying: false,
+        ..TxnConfig::default()
+    });
+    let invite = request("INVITE", PEER_VIA, 4);
+    let Ok(Incoming::Request { id }) = feed(&mut t, at(0), &invite.to_bytes()) else {
+        panic!("expected a new request");
+    };
+    let ok = ResponseBuilder::reply_to_owned(&invite, 200)
+        .to_tag("t")
+        .build()
+        .unwrap();
+    t.send_response(at(0), id, &ok).unwrap();
+    assert_eq!(transmits(&mut t).len(), 1);
+    assert_eq!(t.retransmit_at(id), Some(at(500)));
+    assert_eq!(run_until(&mut t, 8_000), vec![500, 1_500, 3_500, 7_500]);
+    // The ACK of the 2xx: its own branch, same Call-ID and CSeq number.
+    let ack = request("ACK", "SIP/2.0/WSS 127.0.0.1:8443;branch=z9hG4bKack4", 4).to_bytes();
+    assert_eq!(
+        feed(&mut t, at(8_000), &ack),
+        Ok(Incoming::Ack { id: Some(id) })
+    );
+    assert_eq!(t.retransmit_at(id), None);
+    assert_eq!(run_until(&mut t, 40_000), Vec::<u64>::new());
+    assert_eq!(
+        events(&mut t),
+        vec![terminated(
+            id,
+            TxnKind::ServerInvite,
+            TerminationReason::Completed
+        )]
+    );
+    // An ACK of another CSeq does not match.
+    let mut t2 = table();
+    let Ok(Incoming::Request { id }) = feed(&mut t2, at(0), &invite.to_bytes()) else {
+        panic!("expected a new request");
+    };
+    t2.send_response(at(0), id, &ok).unwrap();
+    let stale = request("ACK", "SIP/2.0/WSS 127.0.0.1:8443;branch=z9hG4bKack3", 3).to_bytes();
+    assert_eq!(
+        feed(&mut t2, at(10), &stale),
+        Ok(Incoming::Ack { id: None })
+    );
+    assert_eq!(t2.retransmit_at(id), Some(at(500)));
+}
+
+#[test]
+fn unacknowledged_2xx_ends_at_timer_l_with_timeout() {
+    let mut t = Transactions::new(TxnConfig {
+        auto_trying: false,
+        ..TxnConfig::default()
+    });
+    let invite = request("INVITE", PEER_VIA, 1);
+    let Ok(Incoming::Request { id }) = feed(&mut t, at(0), &invite.to_bytes()) else {
+        panic!("expected a new request");
+    };
+    let ok = ResponseBuilder::reply_to_owned(&invite, 200)
+        .to_tag("t")
+        .build()
+        .unwrap();
+    t.send_response(at(0), id, &ok).unwrap();
+    let _ = transmits(&mut t);
+    assert_eq!(
+        run_until(&mut t, 100_000),
+        vec![500, 1_500, 3_500, 7_500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500]
+    );
+    assert_eq!(
+        events(&mut t),
+        vec![terminated(
+            id,
+            TxnKind::ServerInvite,
+            TerminationReason::Timeout(Timer::L)
+        )]
+    );
+
+    // Switched off: no retransmission at all.
+    let mut quiet = Transactions::new(TxnConfig {
+        retransmit_2xx: false,
+        auto_trying: false,
+        ..TxnConfig::default()
+    });
+    let Ok(Incoming::Request { id }) = feed(&mut quiet, at(0), &invite.to_bytes()) else {
+        panic!("expected a new request");
+    };
+    quiet.send_response(at(0), id, &ok).unwrap();
+    let _ = transmits(&mut quiet);
+    assert_eq!(run_until(&mut quiet, 100_000), Vec::<u64>::new());
+}
+
+#[test]
+fn late_timeout_call_does_not_burst() {
+    let mut t = Transactions::new(TxnConfig {
+        auto_trying: false,
+        ..TxnConfig::default()
+    });
+    let invite = request("INVITE", PEER_VIA, 1);
+    let Ok(Incoming::Request { id }) = feed(&mut t, at(0), &invite.to_bytes()) else {
+        panic!("expected a new request");
+    };
+    let ok = ResponseBuilder::reply_to_owned(&invite, 200)
+        .to_tag("t")
+        .build()
+        .unwrap();
+    t.send_response(at(0), id, &ok).unwrap();
+    let _ = transmits(&mut t);
+    // The driver wakes up 5 s late: one send, the next 1 s later.
+    t.handle_timeout(at(5_500));
+    assert_eq!(transmits(&mut t).len(), 1);
+    assert_eq!(t.retransmit_at(id), Some(at(6_500)));
+}
+
+#[test]
+fn cancel_after_a_provisional_response() {
+    let mut t = table();
+    let invite = request("INVITE", VIA, 12);
+    let inv = t.send_request(at(0), invite.clone()).unwrap();
+    let _ = transmits(&mut t);
+    assert_eq!(
+        t.cancel(at(10), inv),
+        Err(TxnError::NotCancellable(TxnState::Calling))
+    );
+    let _ = feed(&mut t, at(100), &response(&invite, 180)).unwrap();
+    let can = t.cancel(at(2_000), inv).unwrap();
+    let sent = transmits(&mut t);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].txn, can);
+    let expected = "CANCEL sip:bob@127.0.0.1 SIP/2.0\r\n\
+                    Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKnashds7\r\n\
+                    Max-Forwards: 70\r\n\
+                    From: <sip:alice@127.0.0.1>;tag=a1\r\n\
+                    To: <sip:bob@127.0.0.1>\r\n\
+                    Call-ID: call-1@127.0.0.1\r\n\
+                    CSeq: 12 CANCEL\r\n\
+                    Route: <sip:127.0.0.1:8443;transport=ws;lr>\r\n\
+                    Content-Length: 0\r\n\r\n";
+    assert_eq!(String::from_utf8_lossy(&sent[0].data), expected);
+    assert_eq!(t.kind(can), Some(TxnKind::ClientNonInvite));
+    assert_eq!(t.timer(can), Some((Timer::F, at(34_000))));
+    assert_eq!(
+        t.cancel(at(2_001), inv),
+        Err(TxnError::DuplicateTransaction)
+    );
+    let cancel = cancel::build_cancel(&invite).unwrap();
+    assert_eq!(
+        feed(&mut t, at(2_100), &response(&cancel, 200)),
+        Ok(Incoming::Response {
+            id: can,
+            status: 200
+        })
+    );
+    assert_eq!(
+        feed(&mut t, at(2_200), &response(&invite, 487)),
+        Ok(Incoming::Response {
+            id: inv,
+            status: 487
+        })
+    );
+    assert!(String::from_utf8_lossy(&transmits(&mut t)[0].data).starts_with("ACK "));
+    assert_eq!(t.cancel(at(2_300), can), Err(TxnError::UnknownTransaction));
 }
