@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -17,8 +17,8 @@ use crate::{Command, ConnId, Faults, PongWithheld, Shared, TestbedEvent};
 const CRLF_PING: &[u8] = b"\r\n\r\n";
 const CRLF_PONG: &[u8] = b"\r\n";
 
-struct Conn<'a> {
-    ws: WebSocketStream<TcpStream>,
+struct Conn<'a, S> {
+    ws: WebSocketStream<S>,
     id: ConnId,
     shared: &'a Shared,
     commands: mpsc::UnboundedSender<Command>,
@@ -29,8 +29,8 @@ struct Conn<'a> {
 }
 
 /// Serves one connection until it ends; returns why it ended.
-pub(crate) async fn serve(
-    ws: WebSocketStream<TcpStream>,
+pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: WebSocketStream<S>,
     id: ConnId,
     shared: &Arc<Shared>,
     commands: mpsc::UnboundedSender<Command>,
@@ -75,7 +75,7 @@ pub(crate) async fn serve(
     }
 }
 
-impl Conn<'_> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     fn emit(&self, event: TestbedEvent) {
         self.shared.emit(event);
     }

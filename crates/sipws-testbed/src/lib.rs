@@ -3,6 +3,8 @@
 //! An embeddable SIP-over-WebSocket (RFC 7118) server for loopback tests,
 //! examples and demos, with fault injection.
 //!
+//! - `ws://`, or `wss://` with certificate and key files
+//!   ([`TestbedConfig::tls`]).
 //! - WebSocket upgrade requires a supported subprotocol (`sip` by default).
 //! - CRLF keepalive: a `"\r\n\r\n"` ping is answered `"\r\n"` with the
 //!   same opcode.
@@ -32,10 +34,12 @@ mod connection;
 pub mod event;
 pub mod fault;
 mod server;
+mod tls;
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -47,6 +51,15 @@ use tokio::task::JoinHandle;
 pub use event::{ConnId, PongWithheld, TestbedEvent};
 pub use fault::Faults;
 
+/// Certificate and key files for `wss://`.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The certificate chain (PEM), server certificate first.
+    pub cert: PathBuf,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
 /// How to start a testbed.
 #[derive(Debug, Clone)]
 pub struct TestbedConfig {
@@ -57,6 +70,8 @@ pub struct TestbedConfig {
     pub protocols: Vec<String>,
     /// Faults in force from the start.
     pub faults: Faults,
+    /// Serve `wss://` with these files (default: `ws://`).
+    pub tls: Option<TlsFiles>,
     /// Capacity of the event channel (events beyond it are lost by slow
     /// subscribers, who see a `Lagged` error).
     pub event_capacity: usize,
@@ -68,6 +83,7 @@ impl Default for TestbedConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             protocols: vec!["sip".to_owned()],
             faults: Faults::default(),
+            tls: None,
             event_capacity: 1024,
         }
     }
@@ -90,6 +106,7 @@ pub(crate) enum Command {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) addr: SocketAddr,
+    pub(crate) secure: bool,
     pub(crate) protocols: Vec<String>,
     pub(crate) faults: watch::Sender<Faults>,
     pub(crate) events: broadcast::Sender<TestbedEvent>,
@@ -134,19 +151,24 @@ impl Testbed {
                 "the testbed listens on loopback addresses only",
             ));
         }
+        let acceptor = match &config.tls {
+            Some(files) => Some(tls::acceptor(files)?),
+            None => None,
+        };
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let (events, _) = broadcast::channel(config.event_capacity.max(1));
         let (faults, _) = watch::channel(config.faults);
         let shared = Arc::new(Shared {
             addr,
+            secure: acceptor.is_some(),
             protocols: config.protocols,
             faults,
             events,
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
         });
-        let accept = tokio::spawn(server::accept_loop(listener, shared.clone()));
+        let accept = tokio::spawn(server::accept_loop(listener, acceptor, shared.clone()));
         Ok(Testbed {
             handle: TestbedHandle { shared },
             accept,
@@ -159,7 +181,7 @@ impl Testbed {
         self.handle.clone()
     }
 
-    /// Its `ws://` URL.
+    /// Its `ws://` or `wss://` URL.
     #[must_use]
     pub fn url(&self) -> String {
         self.handle.url()
@@ -185,10 +207,11 @@ pub struct TestbedHandle {
 }
 
 impl TestbedHandle {
-    /// Its `ws://` URL.
+    /// Its `ws://` or `wss://` URL.
     #[must_use]
     pub fn url(&self) -> String {
-        format!("ws://{}", self.shared.addr)
+        let scheme = if self.shared.secure { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.shared.addr)
     }
 
     /// A receiver of every event from now on.

@@ -4,8 +4,10 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
@@ -14,14 +16,43 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use crate::connection;
 use crate::{ConnId, Shared, TestbedEvent};
 
-pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    acceptor: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+) {
     loop {
         let Ok((tcp, peer)) = listener.accept().await else {
             continue;
         };
         let conn = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
         shared.emit(TestbedEvent::Accepted { conn, peer });
-        tokio::spawn(upgrade(tcp, conn, shared.clone()));
+        tokio::spawn(secure_then_upgrade(
+            tcp,
+            acceptor.clone(),
+            conn,
+            shared.clone(),
+        ));
+    }
+}
+
+/// The TLS handshake first when serving `wss://`.
+async fn secure_then_upgrade(
+    tcp: TcpStream,
+    acceptor: Option<TlsAcceptor>,
+    conn: ConnId,
+    shared: Arc<Shared>,
+) {
+    let _ = tcp.set_nodelay(true);
+    match acceptor {
+        None => upgrade(tcp, conn, shared).await,
+        Some(acceptor) => match acceptor.accept(tcp).await {
+            Ok(tls) => upgrade(tls, conn, shared).await,
+            Err(e) => shared.emit(TestbedEvent::HandshakeFailed {
+                conn,
+                reason: format!("TLS: {e}"),
+            }),
+        },
     }
 }
 
@@ -31,8 +62,10 @@ enum Verdict {
     Refused(u16),
 }
 
-async fn upgrade(tcp: TcpStream, conn: ConnId, shared: Arc<Shared>) {
-    let _ = tcp.set_nodelay(true);
+async fn upgrade<S>(stream: S, conn: ConnId, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut verdict = Verdict::Refused(0);
     // The callback's error type (an HTTP response) is fixed by tungstenite.
     #[allow(clippy::result_large_err)]
@@ -65,7 +98,8 @@ async fn upgrade(tcp: TcpStream, conn: ConnId, shared: Arc<Shared>) {
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0);
-    let result = tokio_tungstenite::accept_hdr_async_with_config(tcp, decide, Some(config)).await;
+    let result =
+        tokio_tungstenite::accept_hdr_async_with_config(stream, decide, Some(config)).await;
     match (result, verdict) {
         (Ok(ws), Verdict::Accepted(protocol)) => {
             let (tx, rx) = mpsc::unbounded_channel();

@@ -1,7 +1,8 @@
 //! Idle-link memory: opens N idle sipws links to a loopback testbed (run
 //! in a child process, so only client memory is measured) and reports the
 //! resident memory per link (VmRSS from /proc/self/status, Linux), next to
-//! N default-config tokio-tungstenite clients in the same run.
+//! N default-config tokio-tungstenite clients in the same run, over `ws://`
+//! and over `wss://` (the testbed's test certificate).
 //!
 //! ```text
 //! cargo run --release -p sipws --example idle_memory -- 300
@@ -36,17 +37,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()?;
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().ok_or("no child stdout")?).read_line(&mut url)?;
-    let url = url.trim().to_owned();
+    let mut lines = BufReader::new(child.stdout.take().ok_or("no child stdout")?);
+    let (mut url, mut secure_url) = (String::new(), String::new());
+    lines.read_line(&mut url)?;
+    lines.read_line(&mut secure_url)?;
+    let (url, secure_url) = (url.trim().to_owned(), secure_url.trim().to_owned());
 
-    let result = rt.block_on(measure(&url, n));
+    let result = rt.block_on(measure(&url, &secure_url, n));
     // Closing the child's stdin stops it.
     drop(child.stdin.take());
     let _ = child.wait();
     let rows = result?;
 
-    println!("idle links: {n} per kind, loopback {url}, ws://");
+    println!("idle links: {n} per kind, loopback {url} and {secure_url}");
     println!("| client | links | RSS added (KiB) | per link (KiB) |");
     println!("|---|---:|---:|---:|");
     for (name, kib) in rows {
@@ -57,7 +60,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let testbed = sipws_testbed::Testbed::start(Default::default()).await?;
+    let secure = sipws_testbed::Testbed::start(sipws_testbed::TestbedConfig {
+        tls: Some(sipws_testbed::TlsFiles {
+            cert: test_data("server.pem"),
+            key: test_data("server.key"),
+        }),
+        ..Default::default()
+    })
+    .await?;
     println!("{}", testbed.url());
+    println!("{}", secure.url());
     std::io::stdout().flush()?;
     // Serve until the parent closes our stdin.
     tokio::task::spawn_blocking(|| {
@@ -66,6 +78,12 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
     Ok(())
+}
+
+fn test_data(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../sipws-testbed/tests/data")
+        .join(name)
 }
 
 fn rss_kib() -> u64 {
@@ -86,41 +104,64 @@ async fn settle() {
 
 async fn measure(
     url: &str,
+    secure_url: &str,
     n: usize,
 ) -> Result<Vec<(&'static str, u64)>, Box<dyn std::error::Error>> {
     let mut rows = Vec::new();
+    let mut config = TransportConfig::default();
+    config.tls.ca_file = Some(test_data("ca.pem"));
+    let transport = Transport::new(config)?;
+    let tls = transport.config().tls.client_config()?;
     // Warm-up: one link of each kind, so one-time costs (TLS roots, runtime
     // internals) are not charged to the measured links.
-    let transport = Transport::new(TransportConfig::default())?;
-    let warm_sipws = open_sipws(url, &transport, 1).await?;
-    let warm_default = open_default(url, 1).await?;
+    let mut keep = (
+        open_sipws(url, &transport, 1).await?,
+        open_default(url, 1, None).await?,
+    );
+    keep.0.extend(open_sipws(secure_url, &transport, 1).await?);
+    keep.1
+        .extend(open_default(secure_url, 1, Some(tls.clone())).await?);
     settle().await;
 
+    let mut measured = Vec::new();
     let before = rss_kib();
-    let links = open_sipws(url, &transport, n).await?;
+    keep.0.extend(open_sipws(url, &transport, n).await?);
     settle().await;
     rows.push((
-        "sipws link (driver task + link + 4 KiB read buffer)",
+        "ws: sipws link (driver task + link + 4 KiB read buffer)",
         rss_kib().saturating_sub(before),
     ));
 
     let before = rss_kib();
-    let bare = open_transport(url, &transport, n).await?;
+    measured.extend(open_transport(url, &transport, n).await?);
     settle().await;
     rows.push((
-        "sipws transport alone (no link), same buffers",
+        "ws: sipws transport alone (no link), same buffers",
         rss_kib().saturating_sub(before),
     ));
 
     let before = rss_kib();
-    let defaults = open_default(url, n).await?;
+    measured.extend(open_default(url, n, None).await?);
     settle().await;
     rows.push((
-        "tokio-tungstenite, default WebSocketConfig",
+        "ws: tokio-tungstenite, default WebSocketConfig",
         rss_kib().saturating_sub(before),
     ));
 
-    drop((links, bare, defaults, warm_sipws, warm_default));
+    let before = rss_kib();
+    keep.0.extend(open_sipws(secure_url, &transport, n).await?);
+    settle().await;
+    rows.push(("wss: sipws link", rss_kib().saturating_sub(before)));
+
+    let before = rss_kib();
+    measured.extend(open_default(secure_url, n, Some(tls)).await?);
+    settle().await;
+    rows.push((
+        "wss: tokio-tungstenite, default WebSocketConfig",
+        rss_kib().saturating_sub(before),
+    ));
+
+    drop((keep, measured));
     Ok(rows)
 }
 
@@ -168,20 +209,27 @@ async fn open_transport(
 }
 
 /// Opens `n` default-config tokio-tungstenite clients, each with a task
-/// reading it (as any client must, to see pongs and closes).
+/// reading it (as any client must, to see pongs and closes); `tls` for
+/// `wss://`.
 async fn open_default(
     url: &str,
     n: usize,
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, Box<dyn std::error::Error>> {
     let mut tasks = Vec::with_capacity(n);
-    let addr = url.trim_start_matches("ws://").to_owned();
+    let addr = url
+        .trim_start_matches("ws://")
+        .trim_start_matches("wss://")
+        .to_owned();
     for _ in 0..n {
         let mut request = url.into_client_request()?;
         request
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
         let tcp = tokio::net::TcpStream::connect(&addr).await?;
-        let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await?;
+        let connector = tls.clone().map(tokio_tungstenite::Connector::Rustls);
+        let (mut ws, _) =
+            tokio_tungstenite::client_async_tls_with_config(request, tcp, None, connector).await?;
         tasks.push(tokio::spawn(async move {
             while let Some(Ok(_)) = ws.next().await {}
         }));

@@ -286,3 +286,116 @@ async fn sip_frames_reach_the_testbed() {
     .await;
     assert!(matches!(e, TestbedEvent::FrameReceived { ref data, text: true, .. } if data == msg));
 }
+
+mod wss {
+    use std::path::PathBuf;
+
+    use sipws::tls::{TlsConfig, TlsConfigError};
+    use sipws_testbed::{TestbedConfig, TlsFiles};
+
+    use super::*;
+
+    fn data(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../sipws-testbed/tests/data")
+            .join(name)
+    }
+
+    async fn secure_testbed() -> Testbed {
+        Testbed::start(TestbedConfig {
+            tls: Some(TlsFiles {
+                cert: data("server.pem"),
+                key: data("server.key"),
+            }),
+            ..TestbedConfig::default()
+        })
+        .await
+        .unwrap()
+    }
+
+    fn with_tls(tls: TlsConfig) -> Result<Transport, TlsConfigError> {
+        Transport::new(TransportConfig {
+            tls,
+            ..TransportConfig::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn trusted_through_the_ca_file() {
+        let testbed = secure_testbed().await;
+        assert!(testbed.url().starts_with("wss://127.0.0.1:"));
+        let transport = with_tls(TlsConfig {
+            ca_file: Some(data("ca.pem")),
+            ..TlsConfig::default()
+        })
+        .unwrap();
+        let mut conn = transport.connect(&testbed.url(), &sip()).await.unwrap();
+        assert_eq!(conn.protocol(), "sip");
+        conn.send(Bytes::from_static(b"\r\n\r\n"), FrameKind::Text)
+            .await
+            .unwrap();
+        assert_eq!(
+            recv(&mut conn).await,
+            Inbound::Frame {
+                data: Bytes::from_static(b"\r\n"),
+                kind: FrameKind::Text
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_issuer_is_a_tls_error() {
+        let testbed = secure_testbed().await;
+        let err = transport()
+            .connect(&testbed.url(), &sip())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, ConnectError::Tls { detail } if detail.contains("UnknownIssuer")),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn verification_can_be_turned_off_by_name() {
+        let testbed = secure_testbed().await;
+        let transport = with_tls(TlsConfig {
+            danger_accept_invalid_certs: true,
+            ..TlsConfig::default()
+        })
+        .unwrap();
+        let conn = transport.connect(&testbed.url(), &sip()).await.unwrap();
+        assert_eq!(conn.protocol(), "sip");
+    }
+
+    #[tokio::test]
+    async fn unreadable_ca_file_is_refused_up_front() {
+        let err = with_tls(TlsConfig {
+            ca_file: Some(data("no-such-ca.pem")),
+            ..TlsConfig::default()
+        })
+        .unwrap_err();
+        assert!(matches!(err, TlsConfigError::CaFile { .. }), "{err:?}");
+        // A PEM file without a certificate is refused too.
+        let err = with_tls(TlsConfig {
+            ca_file: Some(data("server.key")),
+            ..TlsConfig::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("no PEM certificate"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn testbed_refuses_unreadable_key_files() {
+        let err = Testbed::start(TestbedConfig {
+            tls: Some(TlsFiles {
+                cert: data("server.pem"),
+                key: data("missing.key"),
+            }),
+            ..TestbedConfig::default()
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    }
+}
