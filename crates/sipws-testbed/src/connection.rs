@@ -130,6 +130,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 self.emit(TestbedEvent::FrameSent { conn: id, len });
                 None
             }
+            Command::WsPing(payload) => {
+                if self
+                    .ws
+                    .send(Message::Ping(Bytes::from(payload)))
+                    .await
+                    .is_err()
+                {
+                    return Some("write failed".into());
+                }
+                None
+            }
             Command::Pong(delay) => {
                 if self
                     .write(CRLF_PONG.to_vec(), self.last_ping_text)
@@ -184,7 +195,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 let _ = self.ws.flush().await;
                 Some(format!("closed by client with {code}"))
             }
-            Message::Pong(_) | Message::Frame(_) => None,
+            Message::Pong(payload) => {
+                self.emit(TestbedEvent::WsPongReceived {
+                    conn: id,
+                    payload: payload.to_vec(),
+                });
+                None
+            }
+            Message::Frame(_) => None,
         }
     }
 

@@ -95,6 +95,14 @@ pub enum TestbedEvent {
         /// The connection.
         conn: ConnId,
     },
+    /// A WebSocket Pong frame arrived (answer to
+    /// [`TestbedHandle::ws_ping_all`](crate::TestbedHandle::ws_ping_all)).
+    WsPongReceived {
+        /// The connection.
+        conn: ConnId,
+        /// Its payload.
+        payload: Vec<u8>,
+    },
     /// The testbed stopped reading this connection (half-open fault).
     ReadingStopped {
         /// The connection.
@@ -160,6 +168,7 @@ impl TestbedEvent {
             | TestbedEvent::FrameReceived { conn, .. }
             | TestbedEvent::FrameSent { conn, .. }
             | TestbedEvent::WsPingReceived { conn }
+            | TestbedEvent::WsPongReceived { conn, .. }
             | TestbedEvent::ReadingStopped { conn }
             | TestbedEvent::ReadingResumed { conn }
             | TestbedEvent::DroppedAbnormally { conn }

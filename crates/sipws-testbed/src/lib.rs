@@ -100,6 +100,8 @@ pub(crate) enum Command {
     Send(Vec<u8>, bool),
     /// Send a CRLF pong now (a delayed pong falling due).
     Pong(Duration),
+    /// Send a WebSocket Ping frame with this payload.
+    WsPing(Vec<u8>),
 }
 
 /// State shared by the accept loop, the connections and the handles.
@@ -278,6 +280,14 @@ impl TestbedHandle {
     /// ping `"\r\n\r\n"`, or an oversize frame). Returns how many were told.
     pub fn send_all(&self, data: &[u8], text: bool) -> usize {
         self.shared.command_all(&Command::Send(data.to_vec(), text))
+    }
+
+    /// Sends a WebSocket Ping frame with `payload` to every open connection
+    /// (as Kamailio does after 60 s of silence); the client must answer
+    /// with a Pong echoing it ([`TestbedEvent::WsPongReceived`]). Returns
+    /// how many were told.
+    pub fn ws_ping_all(&self, payload: &[u8]) -> usize {
+        self.shared.command_all(&Command::WsPing(payload.to_vec()))
     }
 
     /// Sends a data frame to one connection; `false` if it is gone.

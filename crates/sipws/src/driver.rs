@@ -8,6 +8,12 @@
 //! reusable `tokio::time::Sleep`, reset only when `poll_timeout()` changes,
 //! and the clock is checked directly before sleeping (a `Sleep` may stay
 //! pending past its deadline when the task's cooperative budget is spent).
+//!
+//! Writes are awaited in the task: a peer that stops reading stalls it for
+//! at most the transport's `write_timeout` (5 s by default), after which
+//! the connection counts as broken and the link reconnects. Keepalive
+//! frames are tiny, so in practice the keepalive declares such a peer dead
+//! first.
 
 use std::future::{pending, Future};
 use std::pin::Pin;

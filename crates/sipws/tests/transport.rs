@@ -74,6 +74,20 @@ async fn websocket_ping_gets_a_pong() {
 }
 
 #[tokio::test]
+async fn server_websocket_ping_is_answered_with_its_payload() {
+    let testbed = Testbed::start(Default::default()).await.unwrap();
+    let mut events = testbed.handle().subscribe();
+    let mut conn = transport().connect(&testbed.url(), &sip()).await.unwrap();
+    assert_eq!(testbed.handle().ws_ping_all(b"kam"), 1);
+    // The answer goes out while the client reads; nothing is reported.
+    let pong = tokio::select! {
+        inbound = conn.recv() => panic!("unexpected {inbound:?}"),
+        e = wait_for(&mut events, |e| matches!(e, TestbedEvent::WsPongReceived { .. })) => e,
+    };
+    assert!(matches!(pong, TestbedEvent::WsPongReceived { payload, .. } if payload == b"kam"));
+}
+
+#[tokio::test]
 async fn refused_handshake_reports_the_http_status() {
     let testbed = Testbed::start(Default::default()).await.unwrap();
     testbed.handle().refuse_next_handshakes(1);
