@@ -121,9 +121,11 @@ impl Default for KeepaliveConfig {
 /// The liveness probe used on servers that never answer CRLF pings.
 ///
 /// Some servers (older Kamailio, OpenSIPS 3.1, drachtio) ignore `"\r\n\r\n"`.
-/// Declaring them dead every 22.5 s would reconnect in a loop, so once a
-/// server has let `max_unanswered` pings go unanswered without *ever* having
-/// sent a pong, the link switches that server to this probe.
+/// Declaring them dead every 22.5 s would reconnect in a loop, so on a
+/// server that has never sent a pong, ping #2 goes out together with this
+/// probe: if the probe is answered while the CRLF pings are not, the link
+/// learns that the server never pongs and keeps the connection on the probe
+/// alone. If nothing is answered, the connection is dead at 22.5 s as usual.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FallbackProbe {

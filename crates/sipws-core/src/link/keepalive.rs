@@ -8,9 +8,17 @@
 //! + first_retry                    15 s      ping #2 (probing escalated)
 //! + retry                          17.5 s    ping #3
 //! + retry                          20 s      ping #4
-//! + retry                          22.5 s    dead (or, on a server that has
-//!                                            never ponged: fallback probe)
+//! + retry                          22.5 s    dead
 //! ```
+//!
+//! On a server that has never answered a CRLF ping, ping #2 goes out
+//! together with the fallback probe (a WebSocket Ping, or a request the
+//! layer above sends). If the probe is answered while the CRLF pings are
+//! not, the link learns that the server never pongs and keeps the
+//! connection on the probe alone; if nothing is answered the verdict stays
+//! "dead at 22.5 s". A silent server is never given longer than the note's
+//! timeline, and a live server that ignores CRLF is never reconnected in a
+//! loop.
 
 use core::time::Duration;
 
@@ -31,11 +39,13 @@ pub(crate) enum Mode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Step {
     /// Send CRLF ping number `n`; `escalated` when it starts the fast
-    /// cadence (ping #2).
-    Ping { n: u32, escalated: bool },
-    /// The server never answered a CRLF ping: switch it to the fallback
-    /// probe and send one now.
-    LearnNeverPongs,
+    /// cadence (ping #2); `probe` when the fallback probe goes out with it
+    /// (ping #2 to a server that has never ponged).
+    Ping {
+        n: u32,
+        escalated: bool,
+        probe: bool,
+    },
     /// Send the fallback probe.
     Probe,
     /// The connection is dead.
@@ -68,13 +78,17 @@ impl Keepalive {
         self.deadline
     }
 
-    #[cfg(test)]
     pub(crate) fn mode(&self) -> Mode {
         self.mode
     }
 
     pub(crate) fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
+    }
+
+    /// Whether a fallback probe is out and unanswered.
+    pub(crate) fn probe_outstanding(&self) -> bool {
+        self.probe_sent.is_some()
     }
 
     /// Time since the oldest outstanding fallback probe, if one is out.
@@ -125,15 +139,15 @@ impl Keepalive {
                 self.last_ping = Some(now);
                 let wait = if n == 1 { cfg.first_retry } else { cfg.retry };
                 self.deadline = now + wait;
+                let probe = n == 2 && !pong_seen && cfg.fallback != FallbackProbe::None;
+                if probe {
+                    self.probe_sent = Some(now);
+                }
                 Step::Ping {
                     n,
                     escalated: n == 2,
+                    probe,
                 }
-            }
-            Mode::Crlf if !pong_seen && cfg.fallback != FallbackProbe::None => {
-                self.mode = Mode::Fallback;
-                self.send_probe(now, cfg);
-                Step::LearnNeverPongs
             }
             Mode::Crlf => Step::Dead(DeadReason::NoPong {
                 unanswered: self.unanswered,
@@ -178,28 +192,32 @@ mod tests {
                     10_000,
                     Step::Ping {
                         n: 1,
-                        escalated: false
+                        escalated: false,
+                        probe: false
                     }
                 ),
                 (
                     15_000,
                     Step::Ping {
                         n: 2,
-                        escalated: true
+                        escalated: true,
+                        probe: false
                     }
                 ),
                 (
                     17_500,
                     Step::Ping {
                         n: 3,
-                        escalated: false
+                        escalated: false,
+                        probe: false
                     }
                 ),
                 (
                     20_000,
                     Step::Ping {
                         n: 4,
-                        escalated: false
+                        escalated: false,
+                        probe: false
                     }
                 ),
                 (22_500, Step::Dead(DeadReason::NoPong { unanswered: 4 })),
@@ -208,25 +226,55 @@ mod tests {
     }
 
     #[test]
-    fn never_ponged_server_switches_to_the_probe() {
+    fn never_ponged_server_gets_the_probe_with_ping_2_and_the_same_verdict() {
         let cfg = KeepaliveConfig::default();
         let mut k = Keepalive::new(at(0), cfg.idle, Mode::Crlf);
+        let mut probes = Vec::new();
         for _ in 0..4 {
             let now = k.deadline();
-            k.step(now, &cfg, false);
+            if let Step::Ping { probe: true, .. } = k.step(now, &cfg, false) {
+                probes.push(now.as_millis());
+            }
         }
-        assert_eq!(k.step(at(22_500), &cfg, false), Step::LearnNeverPongs);
-        assert_eq!(k.mode(), Mode::Fallback);
-        assert_eq!(k.deadline(), at(27_500));
-        assert_eq!(k.probe_rtt(at(23_000)), Some(Duration::from_millis(500)));
-        k.on_life(at(23_000), cfg.idle);
-        assert_eq!(k.deadline(), at(33_000));
-        assert_eq!(k.step(at(33_000), &cfg, false), Step::Probe);
+        assert_eq!(probes, [15_000]);
+        assert!(k.probe_outstanding());
+        assert_eq!(k.probe_rtt(at(15_300)), Some(Duration::from_millis(300)));
+        // Nothing answered at all: dead on the note's timeline.
         assert_eq!(
-            k.step(at(38_000), &cfg, false),
+            k.step(at(22_500), &cfg, false),
+            Step::Dead(DeadReason::NoPong { unanswered: 4 })
+        );
+    }
+
+    #[test]
+    fn fallback_mode_probes_after_idle_and_dies_on_a_missed_probe() {
+        let cfg = KeepaliveConfig::default();
+        let mut k = Keepalive::new(at(0), cfg.idle, Mode::Fallback);
+        assert_eq!(k.step(at(10_000), &cfg, false), Step::Probe);
+        assert_eq!(k.deadline(), at(15_000));
+        k.on_life(at(10_200), cfg.idle);
+        assert!(!k.probe_outstanding());
+        assert_eq!(k.step(at(20_200), &cfg, false), Step::Probe);
+        assert_eq!(
+            k.step(at(25_200), &cfg, false),
             Step::Dead(DeadReason::NoProbeAnswer {
                 probe: FallbackProbe::WsPing
             })
         );
+    }
+
+    #[test]
+    fn no_early_probe_when_the_server_ponged_before_or_none_is_configured() {
+        let mut cfg = KeepaliveConfig::default();
+        for (pong_seen, fallback) in [(true, FallbackProbe::WsPing), (false, FallbackProbe::None)] {
+            cfg.fallback = fallback;
+            let mut k = Keepalive::new(at(0), cfg.idle, Mode::Crlf);
+            for _ in 0..4 {
+                let now = k.deadline();
+                let step = k.step(now, &cfg, pong_seen);
+                assert!(matches!(step, Step::Ping { probe: false, .. }), "{step:?}");
+            }
+            assert!(!k.probe_outstanding());
+        }
     }
 }

@@ -633,7 +633,11 @@ impl<R: RandomSource> Link<R> {
         let deadline = open.keepalive.deadline();
         let ponged = open.ponged;
         match step {
-            Step::Ping { n, escalated } => {
+            Step::Ping {
+                n,
+                escalated,
+                probe,
+            } => {
                 if escalated {
                     self.events
                         .push_back(LinkEvent::ProbingEscalated { unanswered: n - 1 });
@@ -643,18 +647,9 @@ impl<R: RandomSource> Link<R> {
                     opcode: Opcode::Text,
                 });
                 self.events.push_back(LinkEvent::PingSent { n });
-                self.timers.set(Timer::Keepalive, deadline);
-            }
-            Step::LearnNeverPongs => {
-                let probe = self.config.keepalive.fallback;
-                if let Some(h) = self.health.get_mut(self.server) {
-                    h.never_pongs = true;
+                if probe {
+                    self.send_probe();
                 }
-                self.events.push_back(LinkEvent::LivenessLearned {
-                    url: self.url(self.server).to_owned(),
-                    liveness: Liveness::NeverPongs { probe },
-                });
-                self.send_probe();
                 self.timers.set(Timer::Keepalive, deadline);
             }
             Step::Probe => {
@@ -717,11 +712,25 @@ impl<R: RandomSource> Link<R> {
     }
 
     fn probe_answered(&mut self, now: Instant) {
-        let State::Open(o) = &self.state else {
+        let State::Open(o) = &mut self.state else {
             return;
         };
         if let Some(rtt) = o.keepalive.probe_rtt(now) {
             self.events.push_back(LinkEvent::ProbeAnswered { rtt });
+        }
+        // The probe sent with ping #2 came back while the CRLF pings did
+        // not: this server does not answer CRLF. Keep it on the probe.
+        if o.keepalive.mode() == Mode::Crlf && o.keepalive.probe_outstanding() && !o.ponged {
+            o.keepalive.set_mode(Mode::Fallback);
+            if let Some(h) = self.health.get_mut(self.server) {
+                h.never_pongs = true;
+            }
+            self.events.push_back(LinkEvent::LivenessLearned {
+                url: self.url(self.server).to_owned(),
+                liveness: Liveness::NeverPongs {
+                    probe: self.config.keepalive.fallback,
+                },
+            });
         }
         self.sign_of_life(now);
     }

@@ -178,6 +178,36 @@ fn notes_timeline_from_open() {
     assert_eq!(h.link.poll_timeout(), Some(t(23_500)));
 }
 
+#[test]
+fn silent_new_server_with_default_settings_dies_at_22_5_s() {
+    // Default keepalive (WebSocket Ping fallback), a server that answers
+    // neither CRLF nor WebSocket Pings: the probe rides along with ping #2
+    // and the verdict keeps the note's instant.
+    let mut h = Harness::new(cfg(), vec![200], pong_first(0));
+    h.at(0, |l, now| l.connect(now));
+    h.run_until(22_500);
+    assert_eq!(h.pings(), [10_000, 15_000, 17_500, 20_000]);
+    let probes: Vec<u64> = h
+        .sent
+        .iter()
+        .filter(|(_, tx)| matches!(tx, Transmit::Ping))
+        .map(|(at, _)| *at)
+        .collect();
+    assert_eq!(probes, [15_000]);
+    assert_eq!(
+        h.times_of(|e| matches!(
+            e,
+            LinkEvent::ConnectionDead {
+                reason: DeadReason::NoPong { unanswered: 4 }
+            }
+        )),
+        [22_500]
+    );
+    assert!(h
+        .times_of(|e| matches!(e, LinkEvent::LivenessLearned { .. }))
+        .is_empty());
+}
+
 /// Opens the first `opens` connections, refuses the rest; answers CRLF
 /// pings.
 fn open_then_refuse(opens: usize) -> Script {
@@ -273,7 +303,9 @@ fn never_pong_server_is_probed_not_reconnected_for_ten_minutes() {
                 | LinkEvent::ConnectionDead { .. }
         ))
         .is_empty());
-    assert_eq!(h.pings(), [10_000, 15_000, 17_500, 20_000]);
+    // Ping #2 carries the WebSocket Ping probe; its answer teaches the
+    // link that CRLF goes unanswered here.
+    assert_eq!(h.pings(), [10_000, 15_000]);
     assert_eq!(
         h.times_of(|e| matches!(
             e,
@@ -284,7 +316,7 @@ fn never_pong_server_is_probed_not_reconnected_for_ten_minutes() {
                 ..
             }
         )),
-        [22_500]
+        [15_000]
     );
     let probes: Vec<u64> = h
         .sent
@@ -292,9 +324,9 @@ fn never_pong_server_is_probed_not_reconnected_for_ten_minutes() {
         .filter(|(_, tx)| matches!(tx, Transmit::Ping))
         .map(|(at, _)| *at)
         .collect();
-    // One probe when learned, then one every 10 s of quiet.
-    assert_eq!(probes.len(), 1 + (600_000 - 22_500) / 10_000);
-    assert_eq!(&probes[..3], [22_500, 32_500, 42_500]);
+    // One probe with ping #2, then one every 10 s of quiet.
+    assert_eq!(probes.len(), 1 + (600_000 - 15_000) / 10_000);
+    assert_eq!(&probes[..3], [15_000, 25_000, 35_000]);
     assert!(h.link.health()[0].never_pongs);
     assert_eq!(h.link.state(), LinkState::Open);
 }
@@ -807,9 +839,9 @@ fn never_pong_server_with_request_probe_and_a_later_death() {
     h.answer_probe_requests = true;
     h.at(0, |l, now| l.connect(now));
     h.run_until(100_000);
-    assert_eq!(h.pings(), [10_000, 15_000, 17_500, 20_000]);
+    assert_eq!(h.pings(), [10_000, 15_000]);
     let probes = h.times_of(|e| *e == LinkEvent::ProbeRequested);
-    assert_eq!(&probes[..3], [22_500, 32_500, 42_500]);
+    assert_eq!(&probes[..3], [15_000, 25_000, 35_000]);
     assert!(h
         .times_of(|e| matches!(e, LinkEvent::Disconnected { .. }))
         .is_empty());
@@ -825,20 +857,20 @@ fn never_pong_server_with_request_probe_and_a_later_death() {
                 }
             }
         )),
-        [107_500]
+        [110_000]
     );
     // The reconnected link remembers: no CRLF pings, a probe 10 s after
     // open, and no second `LivenessLearned`.
     h.answer_probe_requests = true;
     h.run_until(200_000);
-    assert_eq!(h.pings().len(), 4);
+    assert_eq!(h.pings().len(), 2);
     assert_eq!(
         h.times_of(|e| matches!(e, LinkEvent::Reconnected { .. })),
-        [108_500]
+        [111_000]
     );
     assert!(h
         .times_of(|e| *e == LinkEvent::ProbeRequested)
-        .contains(&118_500));
+        .contains(&121_000));
     assert_eq!(
         h.times_of(|e| matches!(e, LinkEvent::LivenessLearned { .. }))
             .len(),
@@ -1175,7 +1207,8 @@ fn a_server_that_stops_ponging_on_new_connections_is_relearned() {
     h.at(30_000, |l, now| l.handle_closed(now, abnormal()));
     h.run_until(600_000);
     // Connection 2 opens at 31 s; the server ponged before, so silence
-    // there is death at 53.5 s; connection 3 opens at 55.5 s and learns.
+    // there is death at 53.5 s; connection 3 opens at 55.5 s and learns
+    // from the probe sent with its ping #2 (70.5 s).
     assert_eq!(
         h.times_of(|e| matches!(e, LinkEvent::ConnectionDead { .. })),
         [53_500]
@@ -1192,7 +1225,7 @@ fn a_server_that_stops_ponging_on_new_connections_is_relearned() {
                 ..
             }
         )),
-        [78_000]
+        [70_500]
     );
     assert_eq!(h.link.state(), LinkState::Open);
     assert_eq!(h.link.attempts(), 0);
