@@ -520,3 +520,55 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn transport_boundary_transcoding() {
+    let limits = Limits::default();
+    for (name, bytes) in corpus() {
+        let m = parse(&bytes);
+        for codec in Codec::ALL {
+            let mut wire = Vec::new();
+            codec.encode_text(&bytes, &limits, &mut wire).unwrap();
+            let mut direct = Vec::new();
+            codec.encode_parsed(&m, &mut direct).unwrap();
+            if codec == Codec::Text {
+                assert_eq!(wire, bytes, "{name}: text is passed through");
+            } else {
+                assert_eq!(wire, direct, "{name} {codec}");
+            }
+            let mut text = Vec::new();
+            codec.decode_to_text(&wire, &limits, &mut text).unwrap();
+            let back = parse(&text);
+            assert_eq!(back.start_line(), m.start_line(), "{name} {codec}");
+            assert_eq!(back.body(), m.body(), "{name} {codec}");
+            let values = |m: &Message<'_>| -> Vec<(HeaderName, String)> {
+                m.headers()
+                    .iter()
+                    .map(|h| (h.name, h.value.to_owned()))
+                    .collect()
+            };
+            assert_eq!(values(&back), values(&m), "{name} {codec}");
+            if codec == Codec::Json {
+                assert_eq!(text, bytes, "{name}: JSON gives the text back exactly");
+            }
+        }
+    }
+    let mut out = Vec::new();
+    assert!(matches!(
+        Codec::Json.encode_text(b"not sip", &limits, &mut out),
+        Err(DecodeError::Parse(_))
+    ));
+    assert!(matches!(
+        Codec::Json.decode_to_text(b"{}", &limits, &mut out),
+        Err(DecodeError::Json(_))
+    ));
+    let tiny = Limits {
+        max_message_bytes: 4,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        Codec::Compact.decode_to_text(b"12345", &tiny, &mut out),
+        Err(DecodeError::TooLarge { len: 5, max: 4 })
+    ));
+    assert!(out.is_empty());
+}

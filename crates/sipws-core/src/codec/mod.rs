@@ -7,6 +7,10 @@
 //! | [`Codec::Compact`] | `sip` | RFC 3261 text, compact header names (§7.3.3) where one exists |
 //! | [`Codec::Json`] | `sipws.json` | the JSON form of `docs/json-codec.md` ([`json`]) |
 //!
+//! A driver can also transcode at the WebSocket boundary and let the layers
+//! above keep speaking SIP text: [`Codec::encode_text`] before sending,
+//! [`Codec::decode_to_text`] after receiving.
+//!
 //! Every codec writes `Content-Length` computed from the body. Text and
 //! compact frames decode with the same parser (compact names are always
 //! understood). Encoding appends to a caller-supplied buffer; decoding
@@ -110,6 +114,56 @@ impl Codec {
             Codec::Json => return json::write_parsed(msg, out, json::Layout::Compact),
         };
         msg.write_with(out, form);
+        Ok(())
+    }
+
+    /// Re-encode SIP text, as the layers above produce it
+    /// (`OwnedMessage::to_bytes`), for the wire in this codec, appending to
+    /// `out`. [`Codec::Text`] copies the bytes as they are; the others parse
+    /// them with `limits` first. This is the send-side hook for a driver
+    /// that negotiated a subprotocol: the core can keep writing SIP text.
+    ///
+    /// Errors: the text does not parse ([`DecodeError::Parse`]), or the JSON
+    /// serialiser failed ([`DecodeError::Json`], not expected).
+    pub fn encode_text(
+        self,
+        sip_text: &[u8],
+        limits: &Limits,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DecodeError> {
+        if self == Codec::Text {
+            out.extend_from_slice(sip_text);
+            return Ok(());
+        }
+        let m = Message::parse(sip_text, limits).map_err(DecodeError::Parse)?;
+        self.encode_parsed(&m, out).map_err(|e| match e {
+            EncodeError::Json(j) => DecodeError::Json(j),
+        })
+    }
+
+    /// Turn one received WebSocket message of this codec into SIP text for
+    /// the layers above, appending to `out`: the receive-side twin of
+    /// [`encode_text`](Self::encode_text). Text and compact frames are
+    /// copied as they are (the parser reads compact names); JSON frames are
+    /// decoded and written as SIP text.
+    pub fn decode_to_text(
+        self,
+        frame: &[u8],
+        limits: &Limits,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DecodeError> {
+        match self {
+            Codec::Text | Codec::Compact => {
+                if frame.len() > limits.max_message_bytes {
+                    return Err(DecodeError::TooLarge {
+                        len: frame.len(),
+                        max: limits.max_message_bytes,
+                    });
+                }
+                out.extend_from_slice(frame);
+            }
+            Codec::Json => json::decode(frame, limits)?.write_to(out),
+        }
         Ok(())
     }
 
