@@ -11,7 +11,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(m) = Message::parse(data, &limits) {
         let s = summary.expect("classify accepts what parse accepts");
         assert_eq!(s.start, m.start_line());
-        assert_eq!(s.call_id, m.header(sipws_core::message::HeaderName::CallId));
+        assert_eq!(s.call_id, m.call_id());
         assert_eq!(s.content_length, m.content_length());
+        assert_eq!(s.cseq, m.cseq());
     }
 });

@@ -14,7 +14,8 @@ use super::HeaderName;
 pub struct Summary<'a> {
     /// The start line.
     pub start: StartLine<'a>,
-    /// The first CSeq, if any.
+    /// The first CSeq; `None` when absent or malformed (as
+    /// [`Message::cseq`](super::Message::cseq)).
     pub cseq: Option<CSeq<'a>>,
     /// The first Call-ID, if any.
     pub call_id: Option<&'a str>,
@@ -27,10 +28,13 @@ pub struct Summary<'a> {
 /// skips the others after finding their line end, and does not look at the
 /// body. Applies the same [`Limits`] as [`Message::parse`](super::Message::parse).
 ///
+/// Accepts everything [`Message::parse`](super::Message::parse) accepts and
+/// reads the same values from it; it is more lenient only in lines it skips
+/// (a bare CR there goes unnoticed).
+///
 /// # Errors
-/// Start line errors, line/limit errors, a malformed CSeq or
-/// Content-Length, conflicting Content-Lengths, or a header section
-/// without its closing empty line.
+/// Start line errors, line/limit errors, a malformed or conflicting
+/// Content-Length, or a header section without its closing empty line.
 pub fn classify<'a>(buf: &'a [u8], limits: &Limits) -> Result<Summary<'a>, ParseError> {
     let (start, mut pos) = parse_start_line(buf, limits)?;
     let max_headers = limits.max_headers.min(MAX_HEADERS);
@@ -42,6 +46,7 @@ pub fn classify<'a>(buf: &'a [u8], limits: &Limits) -> Result<Summary<'a>, Parse
         content_length: None,
     };
     let mut count = 0usize;
+    let (mut seen_cseq, mut seen_call_id) = (false, false);
     loop {
         let first = match buf.get(pos) {
             Some(&c) => c,
@@ -94,11 +99,16 @@ pub fn classify<'a>(buf: &'a [u8], limits: &Limits) -> Result<Summary<'a>, Parse
             }
             let value = utf8(buf, vs, ve)?;
             match name {
-                HeaderName::CSeq if summary.cseq.is_none() => {
-                    summary.cseq = Some(CSeq::parse(value).map_err(|e| e.shifted(vs))?);
+                // Like `Message::cseq` / `call_id`: the first header counts,
+                // and a malformed CSeq or empty Call-ID reads as absent
+                // (`Message::validate` reports them).
+                HeaderName::CSeq if !seen_cseq => {
+                    seen_cseq = true;
+                    summary.cseq = CSeq::parse(value).ok();
                 }
-                HeaderName::CallId if summary.call_id.is_none() => {
-                    summary.call_id = Some(value);
+                HeaderName::CallId if !seen_call_id => {
+                    seen_call_id = true;
+                    summary.call_id = Some(value).filter(|v| !v.is_empty());
                 }
                 HeaderName::ContentLength => {
                     let n = parse_u64(value)
@@ -193,8 +203,17 @@ c: text/plain\r\nCall-ID: abc\r\nX-Long: a\r\n b\r\nCSeq: 7\r\n REGISTER\r\nl: 2
         let l = Limits::default();
         assert_eq!(classify(b"", &l).unwrap_err().kind, ParseErrorKind::Empty);
         assert_eq!(
-            classify(b"OPTIONS sip:a SIP/2.0\r\nCSeq: x\r\n\r\n", &l).unwrap_err(),
-            ParseError::new(ParseErrorKind::CSeq, 29)
+            classify(
+                b"OPTIONS sip:a SIP/2.0\r\nCSeq: x\r\nCSeq: 2 OPTIONS\r\n\r\n",
+                &l
+            )
+            .unwrap()
+            .cseq,
+            None
+        );
+        assert_eq!(
+            classify(b"OPTIONS sip:a SIP/2.0\r\nl: x\r\n\r\n", &l).unwrap_err(),
+            ParseError::new(ParseErrorKind::ContentLength, 26)
         );
         assert_eq!(
             classify(b"OPTIONS sip:a SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\n", &l)

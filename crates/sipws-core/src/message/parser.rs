@@ -165,6 +165,26 @@ impl<'a> Message<'a> {
     ///
     /// # Errors
     /// A [`ParseError`] with its kind and byte offset; never panics.
+    ///
+    /// # Example
+    /// ```
+    /// use sipws_core::message::{HeaderName, Limits, Message};
+    ///
+    /// let frame = b"OPTIONS sip:example.com SIP/2.0\r\n\
+    /// Via: SIP/2.0/WSS  df7jal23ls0d.invalid;branch=z9hG4bK1\r\n\
+    /// i: a84b4c76e66710\r\n\
+    /// CSeq: 1 OPTIONS\r\n\
+    /// Content-Length: 0\r\n\r\n";
+    /// let m = Message::parse(frame, &Limits::default())?;
+    /// assert_eq!(m.method(), Some("OPTIONS"));
+    /// assert_eq!(m.call_id(), Some("a84b4c76e66710"));
+    /// assert_eq!(m.cseq().map(|c| c.seq), Some(1));
+    /// assert_eq!(m.via().map(|v| v.transport), Some("WSS"));
+    /// assert_eq!(m.headers()[1].raw_name, "i");
+    /// assert_eq!(m.headers()[1].name, HeaderName::CallId);
+    /// m.validate()?;
+    /// # Ok::<(), sipws_core::message::ParseError>(())
+    /// ```
     pub fn parse(buf: &'a [u8], limits: &Limits) -> Result<Message<'a>, ParseError> {
         let (start, mut pos) = parse_start_line(buf, limits)?;
         // UTF-8 of the header section is checked once, up to the first empty
