@@ -16,6 +16,8 @@
 //! - [`codec`]: wire formats (SIP text, compact header names, JSON).
 //! - [`router`]: frame classification and rule-based dispatch to handler keys.
 //! - [`txn`]: SIP transactions over a reliable transport (RFC 3261 §17).
+//! - [`ua`]: the user agent: registration, dialogs, calls, INFO / NOTIFY /
+//!   MESSAGE / OPTIONS, over the link, router and transactions.
 //! - [`time`]: the one monotonic time type used by every state machine.
 
 #![forbid(unsafe_code)]
@@ -27,3 +29,4 @@ pub mod message;
 pub mod router;
 pub mod time;
 pub mod txn;
+pub mod ua;
