@@ -7,12 +7,14 @@
 //! - [`challenge`]: `WWW-Authenticate` / `Proxy-Authenticate` values;
 //! - [`digest`]: `HA1`, `HA2` and `response`, pure functions;
 //! - [`client`]: [`DigestClient`], nonce-count, stale retry, header values;
-//! - [`verify`](mod@verify): the server side check.
+//! - [`verify`](mod@verify): the server side check;
+//! - [`nonce`]: the server side's nonces and challenges.
 
 pub mod algorithm;
 pub mod challenge;
 pub mod client;
 pub mod digest;
+pub mod nonce;
 mod params;
 pub mod verify;
 
@@ -23,6 +25,7 @@ pub use client::{
     DigestClient, DigestOptions, RandomCnonce,
 };
 pub use digest::DigestInput;
+pub use nonce::{NonceCheck, NonceIssuer};
 pub use verify::{verify, DigestCredentials, Verified, VerifyError};
 
 #[cfg(test)]
