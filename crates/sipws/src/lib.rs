@@ -25,12 +25,15 @@
 //! - [`transport`]: one WebSocket connection (tokio-tungstenite, rustls),
 //!   subprotocol `sip` required, memory-lean buffers, typed errors.
 //! - [`tls`]: certificate verification settings for `wss://`.
+//! - [`dispatch`]: the router's application API: callbacks and streams of
+//!   messages per rule (`Dispatcher`).
 //! - `driver`: the per-link task; [`spawn`], [`LinkHandle`] and
 //!   [`LinkEvents`] are its interface.
 
 #![forbid(unsafe_code)]
 
 mod clock;
+pub mod dispatch;
 mod driver;
 pub mod event;
 mod handle;

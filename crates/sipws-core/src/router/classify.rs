@@ -161,45 +161,6 @@ pub fn classify<'a>(frame: &'a [u8], limits: &Limits) -> Classified<'a> {
     }
 }
 
-/// The `tag` parameter of a From or To value (`name-addr` or `addr-spec`
-/// then header parameters, RFC 3261 §20.20 / §20.39). A `tag` inside
-/// `<URI>` is a URI parameter and is not returned.
-#[must_use]
-pub fn tag_param(value: &str) -> Option<&str> {
-    let b = value.as_bytes();
-    let mut i = 0;
-    let mut in_quotes = false;
-    let mut params_at = None;
-    while let Some(&c) = b.get(i) {
-        match (c, in_quotes) {
-            (b'"', _) => in_quotes = !in_quotes,
-            (b'\\', true) => i += 1,
-            (b'<', false) => {
-                params_at = b
-                    .get(i..)
-                    .and_then(|r| r.iter().position(|&c| c == b'>'))
-                    .map(|p| i + p + 1);
-                break;
-            }
-            (b';', false) => {
-                params_at = Some(i);
-                break;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let params = value.get(params_at?..)?;
-    params.split(';').find_map(|p| {
-        let (name, v) = p.split_once('=')?;
-        if name.trim().eq_ignore_ascii_case("tag") {
-            Some(v.trim())
-        } else {
-            None
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,19 +196,5 @@ mod tests {
         let e = classify(b"", &l).error().unwrap();
         assert_eq!(e.kind, ParseErrorKind::Empty);
         assert!(classify(b"hello", &l).error().is_some());
-    }
-
-    #[test]
-    fn tags() {
-        assert_eq!(tag_param("<sip:a@h>;tag=abc"), Some("abc"));
-        assert_eq!(
-            tag_param("\"A;tag=x\" <sip:a@h;tag=uri> ; TAG = t1 ;x"),
-            Some("t1")
-        );
-        assert_eq!(tag_param("sip:a@h;tag=z"), Some("z"));
-        assert_eq!(tag_param("<sip:a@h;tag=uri>"), None);
-        assert_eq!(tag_param("<sip:a@h"), None);
-        assert_eq!(tag_param("sip:a@h;tagx=1"), None);
-        assert_eq!(tag_param(""), None);
     }
 }

@@ -131,9 +131,9 @@ impl<'a, K> Taps<'a, K> {
     }
 }
 
-/// The outcome of routing one frame.
+/// The outcome of routing one frame. Deliberately exhaustive: a driver
+/// matching on it handles every frame.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Route<'a, K> {
     /// A consuming rule took the frame (a `malformed` rule may take a
     /// malformed frame: `frame` is then [`Classified::Malformed`]).
@@ -221,6 +221,9 @@ pub struct RuleInfo<'a, K> {
 /// The dispatch table: rules with handler keys, in priority order.
 pub struct Router<K> {
     rules: Vec<Entry<K>>,
+    /// For each bucket (see [`bucket_of`]), the indices of the rules whose
+    /// structural part may match a frame of that bucket, in walk order.
+    index: Vec<Vec<usize>>,
     next_id: u64,
     limits: Limits,
     dialogs: BTreeMap<String, Vec<DialogId>>,
@@ -263,6 +266,7 @@ impl<K> Router<K> {
     pub fn with_limits(limits: Limits) -> Self {
         Router {
             rules: Vec::new(),
+            index: vec![Vec::new(); BUCKETS],
             next_id: 1,
             limits,
             dialogs: BTreeMap::new(),
@@ -294,13 +298,29 @@ impl<K> Router<K> {
                 stats: RuleStats::default(),
             },
         );
+        self.reindex();
         id
+    }
+
+    /// Rebuild the bucket index after the rule list changed.
+    fn reindex(&mut self) {
+        for (b, list) in self.index.iter_mut().enumerate() {
+            list.clear();
+            list.extend(
+                self.rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| may_match(&e.rule, b))
+                    .map(|(i, _)| i),
+            );
+        }
     }
 
     /// Remove a rule; returns it with its key and counters.
     pub fn remove(&mut self, id: RuleId) -> Option<(Rule, K, RuleStats)> {
         let at = self.rules.iter().position(|e| e.id == id)?;
         let e = self.rules.remove(at);
+        self.reindex();
         Some((e.rule, e.key, e.stats))
     }
 
@@ -308,6 +328,7 @@ impl<K> Router<K> {
     pub fn remove_where(&mut self, mut pred: impl FnMut(RuleId, &K) -> bool) -> usize {
         let before = self.rules.len();
         self.rules.retain(|e| !pred(e.id, &e.key));
+        self.reindex();
         before - self.rules.len()
     }
 
@@ -387,30 +408,20 @@ impl<K> Router<K> {
     /// Route one inbound frame. See the module doc for the walk.
     pub fn route<'a>(&'a mut self, frame: &'a [u8]) -> Route<'a, K> {
         let classified = classify::classify(frame, &self.limits);
-        let kind = classified.kind();
-        let method = classified.method().unwrap_or("");
-        let status = classified.status().unwrap_or(0);
-        let cseq_method = classified.cseq_method();
-        let facts = Facts {
-            kind,
-            method_id: if method.is_empty() {
-                0
-            } else {
-                method_id(method)
-            },
-            method,
-            status,
-            cseq_id: cseq_method.map_or(0, method_id),
-            cseq_method,
-            call_id: classified.call_id(),
-        };
+        let facts = facts_of(&classified);
+        let (kind, status) = (facts.kind, facts.status);
         if let Some(c) = self.stats.kind_mut(kind) {
             c.add(frame.len());
         }
         self.taps.clear();
         let mut parsed = Parsed::NotYet;
         let mut consumer = None;
-        for (i, e) in self.rules.iter_mut().enumerate() {
+        let bucket = bucket_of(kind, facts.method_id, status);
+        let candidates = self.index.get(bucket).map_or(&[][..], Vec::as_slice);
+        for &i in candidates {
+            let Some(e) = self.rules.get_mut(i) else {
+                continue;
+            };
             if !e.rule.matches_structure(&facts) {
                 continue;
             }
@@ -464,6 +475,86 @@ impl<K> Router<K> {
             }
         }
     }
+}
+
+/// The structural facts rules compare against, computed once per frame.
+fn facts_of<'a>(classified: &Classified<'a>) -> Facts<'a> {
+    let method = classified.method().unwrap_or("");
+    let cseq_method = classified.cseq_method();
+    Facts {
+        kind: classified.kind(),
+        method_id: if method.is_empty() {
+            0
+        } else {
+            method_id(method)
+        },
+        method,
+        status: classified.status().unwrap_or(0),
+        cseq_method,
+        call_id: classified.call_id(),
+    }
+}
+
+/// Buckets of the rule index: ping, pong, malformed, one per request
+/// method id (0 = any other method, 1..=14 the well-known ones), one per
+/// response class 1xx..6xx, and one for responses outside those classes.
+const BUCKETS: usize = 3 + 15 + 6 + 1;
+
+/// The bucket of a frame.
+fn bucket_of(kind: FrameKind, method_id: u8, status: u16) -> usize {
+    match kind {
+        FrameKind::Ping => 0,
+        FrameKind::Pong => 1,
+        FrameKind::Malformed => 2,
+        FrameKind::Request => 3 + usize::from(method_id.min(14)),
+        FrameKind::Response => match status / 100 {
+            c @ 1..=6 => 18 + usize::from(c - 1),
+            _ => 24,
+        },
+    }
+}
+
+/// Whether a rule's kind, method and status allow a frame of bucket `b`
+/// (the rest of the structural part is checked per frame).
+fn may_match(rule: &Rule, b: usize) -> bool {
+    let kind = match b {
+        0 => FrameKind::Ping,
+        1 => FrameKind::Pong,
+        2 => FrameKind::Malformed,
+        3..=17 => FrameKind::Request,
+        _ => FrameKind::Response,
+    };
+    if rule.kind.is_some_and(|k| k != kind) {
+        return false;
+    }
+    if let Some(m) = &rule.method {
+        if kind != FrameKind::Request || usize::from(m.id()) + 3 != b {
+            return false;
+        }
+    }
+    if let Some(st) = rule.status {
+        if kind != FrameKind::Response {
+            return false;
+        }
+        let class = match st {
+            StatusMatch::Code(c) => c / 100,
+            StatusMatch::Class(d) => u16::from(d),
+        };
+        let bucket_class = if b == 24 { None } else { Some(b as u16 - 17) };
+        match bucket_class {
+            Some(bc) => {
+                if class != bc {
+                    return false;
+                }
+            }
+            None => {
+                if (1..=6).contains(&class) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Evaluate the dialog constraint and the refinements of a rule whose
@@ -537,8 +628,8 @@ fn refine_message(
         }
     }
     if let Some(d) = &rule.dialog {
-        let from = msg.header(HeaderName::From).and_then(classify::tag_param);
-        let to = msg.header(HeaderName::To).and_then(classify::tag_param);
+        let from = msg.from().and_then(|n| n.tag());
+        let to = msg.to().and_then(|n| n.tag());
         let (Some(from), Some(to)) = (from, to) else {
             return false;
         };

@@ -337,6 +337,11 @@ impl MethodName {
     pub(crate) fn as_str(&self) -> &str {
         &self.name
     }
+
+    /// The interned id (0 for a method outside the well-known set).
+    pub(crate) fn id(&self) -> u8 {
+        self.id
+    }
 }
 
 /// The structural facts of one frame the rules compare against, computed
@@ -347,7 +352,6 @@ pub(crate) struct Facts<'a> {
     pub(crate) method_id: u8,
     pub(crate) method: &'a str,
     pub(crate) status: u16,
-    pub(crate) cseq_id: u8,
     pub(crate) cseq_method: Option<&'a str>,
     pub(crate) call_id: Option<&'a str>,
 }
@@ -541,7 +545,7 @@ impl Rule {
         }
         if let Some(c) = &self.cseq {
             match f.cseq_method {
-                Some(m) if c.matches(f.cseq_id, m) => {}
+                Some(m) if c.as_str() == m => {}
                 _ => return false,
             }
         }
@@ -671,7 +675,6 @@ mod tests {
             method_id: 0,
             method: "",
             status: 0,
-            cseq_id: 0,
             cseq_method: None,
             call_id: None,
         }
@@ -683,7 +686,6 @@ mod tests {
             method_id: method_id(method),
             method,
             status: 0,
-            cseq_id: method_id(cseq),
             cseq_method: Some(cseq),
             call_id: Some(call_id),
         }
@@ -695,7 +697,6 @@ mod tests {
             method_id: 0,
             method: "",
             status,
-            cseq_id: method_id(cseq),
             cseq_method: Some(cseq),
             call_id: Some("c1"),
         }

@@ -371,8 +371,8 @@ fn call_id_and_dialog_matching() {
     assert!(matches!(r.route(NOTIFY), Route::Unrouted { .. }));
 
     let msg = Message::parse(INFO_200, &Limits::default()).unwrap();
-    let from_tag = classify::tag_param(msg.header(HeaderName::From).unwrap()).unwrap();
-    let to_tag = classify::tag_param(msg.header(HeaderName::To).unwrap()).unwrap();
+    let from_tag = msg.from().unwrap().tag().unwrap();
+    let to_tag = msg.to().unwrap().tag().unwrap();
     let call_id = msg.call_id().unwrap();
     let ours = DialogId::new(call_id, from_tag, to_tag);
 
@@ -477,4 +477,95 @@ mod prop {
             }
         }
     }
+}
+
+#[test]
+fn the_bucket_index_never_hides_a_structural_match() {
+    let rules: Vec<Rule> = [
+        "any",
+        "ping",
+        "pong",
+        "malformed",
+        "request",
+        "response",
+        "INVITE",
+        "NOTIFY",
+        "FOO",
+        "1xx",
+        "2xx",
+        "4xx",
+        "6xx",
+        "401",
+        "200",
+        "cseq=INVITE",
+        "call-id=c",
+        "dialog",
+    ]
+    .iter()
+    .map(|t| rule(t))
+    .chain([
+        Rule::response().status(StatusMatch::Code(99)),
+        Rule::response().status(StatusMatch::Code(700)),
+        Rule::response().status(StatusMatch::Class(9)),
+    ])
+    .collect();
+    let limits = Limits::default();
+    let mut frames: Vec<Vec<u8>> = [
+        REGISTER_401,
+        REGISTER_200,
+        INVITE_100,
+        INVITE_200,
+        ACK,
+        NOTIFY,
+        INFO,
+        INFO_200,
+        INCOMING_INVITE,
+        MESSAGE,
+        BYE,
+        COMPACT,
+        b"\r\n\r\n",
+        b"\r\n",
+        b"junk",
+    ]
+    .iter()
+    .map(|f| f.to_vec())
+    .collect();
+    frames.push(b"FOO sip:a@127.0.0.1 SIP/2.0\r\nCall-ID: c\r\nCSeq: 1 FOO\r\n\r\n".to_vec());
+    for frame in &frames {
+        let classified = classify::classify(frame, &limits);
+        let facts = facts_of(&classified);
+        let b = bucket_of(facts.kind, facts.method_id, facts.status);
+        for r in &rules {
+            if r.matches_structure(&facts) {
+                assert!(may_match(r, b), "{r} hidden for bucket {b}");
+            }
+        }
+    }
+    // Every bucket is reachable and the ones of other kinds are excluded.
+    assert!(may_match(
+        &rule("INVITE"),
+        bucket_of(FrameKind::Request, 1, 0)
+    ));
+    assert!(!may_match(
+        &rule("INVITE"),
+        bucket_of(FrameKind::Request, 2, 0)
+    ));
+    assert!(!may_match(
+        &rule("FOO"),
+        bucket_of(FrameKind::Request, 1, 0)
+    ));
+    assert!(may_match(&rule("FOO"), bucket_of(FrameKind::Request, 0, 0)));
+    assert!(may_match(
+        &rule("4xx"),
+        bucket_of(FrameKind::Response, 0, 404)
+    ));
+    assert!(!may_match(
+        &rule("4xx"),
+        bucket_of(FrameKind::Response, 0, 503)
+    ));
+    assert!(may_match(
+        &Rule::response().status(StatusMatch::Code(700)),
+        bucket_of(FrameKind::Response, 0, 700)
+    ));
+    assert!(!may_match(&rule("ping"), bucket_of(FrameKind::Pong, 0, 0)));
 }
