@@ -295,3 +295,67 @@ async fn kamailio_over_wss_with_the_harness_ca() {
     assert_eq!(run.code, Some(3), "{}", run.stdout);
     assert!(run.stdout.contains("TLS"), "{}", run.stdout);
 }
+
+#[tokio::test]
+async fn never_pong_server_is_kept_with_options_probes() {
+    let testbed = Testbed::start(Default::default()).await.unwrap();
+    testbed.handle().set_drop_pongs(true);
+    let mut tb = testbed.handle().subscribe();
+    let handle = testbed.handle();
+    let url = testbed.url();
+    let request_line = format!("OPTIONS sip:{} SIP/2.0\r\n", testbed.local_addr());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipws"))
+        .args(args(&url, &["--fallback", "request", "--duration", "15s"]))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Answer every OPTIONS, as a server that ignores CRLF pings would.
+    let answer = tokio::spawn(async move {
+        let mut answered = Vec::new();
+        while let Ok(e) = tb.recv().await {
+            if let sipws_testbed::TestbedEvent::FrameReceived { conn, data, .. } = e {
+                let request = String::from_utf8(data).unwrap();
+                assert!(request.starts_with(&request_line), "{request}");
+                let cseq = request
+                    .lines()
+                    .find_map(|l| l.strip_prefix("CSeq: "))
+                    .unwrap()
+                    .to_owned();
+                let reply = format!("SIP/2.0 200 OK\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n");
+                assert!(handle.send_to(conn, reply.as_bytes(), true));
+                answered.push(cseq);
+            }
+        }
+        answered
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    tokio::time::timeout(LIMIT, async {
+        let mut answers = 0;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("frame received (text") && line.contains("SIP/2.0 200 OK") {
+                answers += 1;
+            }
+            seen.push(line);
+            if answers == 3 {
+                break;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("three probes not answered; saw {seen:#?}"));
+    assert!(
+        seen.iter().any(|l| l.contains("liveness probe requested")),
+        "{seen:#?}"
+    );
+    assert!(
+        !seen.iter().any(|l| l.contains("disconnected")),
+        "{seen:#?}"
+    );
+    child.kill().await.unwrap();
+    drop(testbed);
+    answer.abort();
+}

@@ -4,6 +4,8 @@
 //! death, reconnects).
 //!
 //! Every keepalive, reconnect and queue setting of the link is a flag.
+//! When the link asks for a liveness request (`--fallback request`), an
+//! OPTIONS to the server is sent; its answer proves the connection alive.
 //! Exit codes: 0 when `--duration` or `--pongs` is reached (or on
 //! Ctrl-C), 2 for invalid settings, 3 when the link fails (reconnect
 //! attempts exhausted).
@@ -15,8 +17,10 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use sipws::transport::TransportError;
+use sipws::LinkHandle;
 use sipws::{DriverConfig, Event, TimedEvent};
-use sipws_core::link::{FallbackProbe, LinkEvent, Liveness};
+use sipws_core::link::{FallbackProbe, LinkEvent, Liveness, Opcode};
+use sipws_core::message::{HeaderName, RequestBuilder};
 
 /// Exit code for invalid settings (same as a command-line usage error).
 const EXIT_USAGE: u8 = 2;
@@ -108,8 +112,8 @@ pub(crate) struct Args {
 enum Fallback {
     /// WebSocket Ping frames.
     WsPing,
-    /// Ask the layer above for a request (OPTIONS). `sipws connect` has no
-    /// SIP layer and sends none: only an inbound frame answers the probe.
+    /// An OPTIONS request to the server; any inbound frame (its answer)
+    /// proves the connection alive.
     Request,
     /// None: unanswered CRLF pings always mean a dead connection.
     None,
@@ -200,6 +204,7 @@ async fn connect(args: &Args) -> ExitCode {
     };
     tokio::pin!(deadline);
     let mut pongs = 0u32;
+    let mut probe = OptionsProbe::new();
     let mut out = std::io::stdout().lock();
     loop {
         let event = tokio::select! {
@@ -231,6 +236,10 @@ async fn connect(args: &Args) -> ExitCode {
                 eprintln!("sipws connect: {reason}");
                 return ExitCode::from(EXIT_LINK_FAILED);
             }
+            Event::Link(LinkEvent::Connected { url, .. } | LinkEvent::Reconnected { url, .. }) => {
+                probe.server.clone_from(url);
+            }
+            Event::Link(LinkEvent::ProbeRequested) => probe.send(&link).await,
             _ => {}
         }
     }
@@ -245,6 +254,76 @@ async fn connect(args: &Args) -> ExitCode {
         let _ = writeln!(out, "{line}");
     }
     ExitCode::SUCCESS
+}
+
+/// The OPTIONS requests sent when the link asks for a liveness probe
+/// (`--fallback request`): out of dialog, to the server itself.
+struct OptionsProbe {
+    server: String,
+    cseq: u32,
+    id: u64,
+}
+
+impl OptionsProbe {
+    fn new() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        OptionsProbe {
+            server: String::new(),
+            cseq: 0,
+            id: h.finish(),
+        }
+    }
+
+    /// `ws://host:port/path` → (`sip:host:port`, Via transport). The port
+    /// is kept: a server recognises requests to itself by host and port
+    /// (Kamailio's `myself` answers `sip:127.0.0.1` on another port with
+    /// 403). Any answer proves the connection alive all the same.
+    fn target(&self) -> (String, &'static str) {
+        let (transport, rest) = match self.server.split_once("://") {
+            Some(("wss", rest)) => ("WSS", rest),
+            Some((_, rest)) => ("WS", rest),
+            None => ("WS", self.server.as_str()),
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        let authority = authority.rsplit('@').next().unwrap_or(authority);
+        (format!("sip:{authority}"), transport)
+    }
+
+    async fn send(&mut self, link: &LinkHandle) {
+        self.cseq += 1;
+        let (uri, transport) = self.target();
+        let tag = format!("{:x}", self.id ^ u64::from(self.cseq));
+        let request = RequestBuilder::new("OPTIONS", uri.clone())
+            .header(
+                HeaderName::Via,
+                format!("SIP/2.0/{transport} sipws.invalid;branch=z9hG4bK{tag}"),
+            )
+            .header(HeaderName::MaxForwards, "70")
+            .header(HeaderName::To, format!("<{uri}>"))
+            .header(
+                HeaderName::From,
+                format!("<sip:sipws@sipws.invalid>;tag={tag}"),
+            )
+            .header(
+                HeaderName::CallId,
+                format!("{:x}-{}@sipws.invalid", self.id, self.cseq),
+            )
+            .header(HeaderName::CSeq, format!("{} OPTIONS", self.cseq))
+            .build();
+        let mut frame = Vec::new();
+        match request {
+            Ok(request) => request.write_to(&mut frame),
+            Err(e) => {
+                eprintln!("sipws connect: cannot build the OPTIONS probe: {e}");
+                return;
+            }
+        }
+        if let Err(e) = link.send(frame, Opcode::Text).await {
+            eprintln!("sipws connect: OPTIONS probe not sent: {e}");
+        }
+    }
 }
 
 fn text_line(e: &TimedEvent) -> String {
