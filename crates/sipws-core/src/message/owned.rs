@@ -196,6 +196,18 @@ impl OwnedHeader {
         })
     }
 
+    /// A header whose folded name is already known (from the parser):
+    /// same checks as [`raw`](Self::raw) without classifying the name again.
+    fn classified(name: HeaderName, raw_name: &str, value: &str) -> Result<Self, BuildError> {
+        check_token(raw_name).map_err(|offset| BuildError::HeaderName { offset })?;
+        check_value(value).map_err(|offset| BuildError::HeaderValue { name, offset })?;
+        Ok(OwnedHeader {
+            name,
+            raw_name: raw_name.to_owned(),
+            value: value.to_owned(),
+        })
+    }
+
     /// The folded name (compact forms and case folded).
     #[must_use]
     pub fn name(&self) -> HeaderName {
@@ -561,7 +573,7 @@ impl TryFrom<&Message<'_>> for OwnedMessage {
         let headers = m
             .headers()
             .iter()
-            .map(|h| OwnedHeader::raw(h.raw_name, h.value))
+            .map(|h| OwnedHeader::classified(h.name, h.raw_name, h.value))
             .collect::<Result<Vec<_>, _>>()?;
         OwnedMessage::from_parts(m.start_line().into(), headers, m.body().to_vec())
     }
@@ -706,6 +718,10 @@ pub(crate) fn check_token(s: &str) -> Result<(), usize> {
 /// where CR and LF may only appear as a fold `CRLF 1*(SP / HT)`.
 pub(crate) fn check_value(s: &str) -> Result<(), usize> {
     let b = s.as_bytes();
+    // Fast path (branch-free, vectorisable): no control character at all.
+    if !b.iter().any(|&c| is_forbidden_control(c)) {
+        return Ok(());
+    }
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
