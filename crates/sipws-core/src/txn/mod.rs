@@ -17,9 +17,10 @@
 //! [`Transactions::handle_link_down`] (all): they end with
 //! [`TerminationReason::Transport`].
 //!
-//! Done here for the user agent core: the retransmission of a 2xx to
-//! INVITE until its ACK (RFC 3261 §13.3.1.4; [`TxnConfig::retransmit_2xx`]),
-//! building and sending CANCEL ([`Transactions::cancel`]), finding the
+//! Offered to the user agent core: the retransmission of a 2xx to INVITE
+//! until its ACK (RFC 3261 §13.3.1.4; opt-in, [`TxnConfig::retransmit_2xx`]),
+//! matching the ACK of a 2xx by Call-ID and CSeq number, building and
+//! sending CANCEL ([`Transactions::cancel`]), finding the
 //! INVITE a received CANCEL targets ([`Transactions::invite_for_cancel`]).
 //! Left to it: the ACK of a 2xx (it needs the dialog's route set) and the
 //! responses to a received CANCEL (200, then 487 to the INVITE).
@@ -54,9 +55,11 @@ pub struct TxnConfig {
     /// §17.2.1: unless the user agent answers within 200 ms). Default on.
     pub auto_trying: bool,
     /// Retransmit a 2xx to INVITE at T1, 2·T1, … capped at T2 until its
-    /// ACK arrives (RFC 3261 §13.3.1.4, a duty of the UAS core done here
-    /// for it; needed even over a WebSocket when a later hop is lossy).
-    /// Default on.
+    /// ACK arrives (RFC 3261 §13.3.1.4; needed even over a WebSocket when a
+    /// later hop is lossy). The RFC gives this to the UAS core, and
+    /// `sipws_core::ua` does it there (sending through
+    /// [`Transactions::send_response`]), so it is off by default; turn it
+    /// on for a core that wants the transaction layer to do it instead.
     pub retransmit_2xx: bool,
 }
 
@@ -65,7 +68,7 @@ impl Default for TxnConfig {
         TxnConfig {
             timers: TimerConfig::default(),
             auto_trying: true,
-            retransmit_2xx: true,
+            retransmit_2xx: false,
         }
     }
 }

@@ -697,6 +697,17 @@ proptest::proptest! {
 
 // ---- 2xx retransmission and CANCEL ---------------------------------------
 
+/// The transaction layer doing the 2xx retransmission itself.
+const RETRANSMITTING: TxnConfig = TxnConfig {
+    timers: TimerConfig {
+        t1: Duration::from_millis(500),
+        t2: Duration::from_secs(4),
+        t4: Duration::from_secs(5),
+    },
+    auto_trying: false,
+    retransmit_2xx: true,
+};
+
 /// Instants at which `t` transmitted while the clock jumps from deadline
 /// to deadline up to `until`.
 fn run_until(t: &mut Transactions, until: u64) -> Vec<u64> {
@@ -715,10 +726,7 @@ fn run_until(t: &mut Transactions, until: u64) -> Vec<u64> {
 
 #[test]
 fn two_xx_is_retransmitted_t1_doubling_to_t2_until_the_ack() {
-    let mut t = Transactions::new(TxnConfig {
-        auto_trying: false,
-        ..TxnConfig::default()
-    });
+    let mut t = Transactions::new(RETRANSMITTING);
     let invite = request("INVITE", PEER_VIA, 4);
     let Ok(Incoming::Request { id }) = feed(&mut t, at(0), &invite.to_bytes()) else {
         panic!("expected a new request");
@@ -748,7 +756,7 @@ fn two_xx_is_retransmitted_t1_doubling_to_t2_until_the_ack() {
         )]
     );
     // An ACK of another CSeq does not match.
-    let mut t2 = table();
+    let mut t2 = Transactions::new(RETRANSMITTING);
     let Ok(Incoming::Request { id }) = feed(&mut t2, at(0), &invite.to_bytes()) else {
         panic!("expected a new request");
     };
@@ -763,10 +771,7 @@ fn two_xx_is_retransmitted_t1_doubling_to_t2_until_the_ack() {
 
 #[test]
 fn unacknowledged_2xx_ends_at_timer_l_with_timeout() {
-    let mut t = Transactions::new(TxnConfig {
-        auto_trying: false,
-        ..TxnConfig::default()
-    });
+    let mut t = Transactions::new(RETRANSMITTING);
     let invite = request("INVITE", PEER_VIA, 1);
     let Ok(Incoming::Request { id }) = feed(&mut t, at(0), &invite.to_bytes()) else {
         panic!("expected a new request");
@@ -790,9 +795,8 @@ fn unacknowledged_2xx_ends_at_timer_l_with_timeout() {
         )]
     );
 
-    // Switched off: no retransmission at all.
+    // Off (the default): no retransmission at all.
     let mut quiet = Transactions::new(TxnConfig {
-        retransmit_2xx: false,
         auto_trying: false,
         ..TxnConfig::default()
     });
@@ -806,10 +810,7 @@ fn unacknowledged_2xx_ends_at_timer_l_with_timeout() {
 
 #[test]
 fn late_timeout_call_does_not_burst() {
-    let mut t = Transactions::new(TxnConfig {
-        auto_trying: false,
-        ..TxnConfig::default()
-    });
+    let mut t = Transactions::new(RETRANSMITTING);
     let invite = request("INVITE", PEER_VIA, 1);
     let Ok(Incoming::Request { id }) = feed(&mut t, at(0), &invite.to_bytes()) else {
         panic!("expected a new request");
