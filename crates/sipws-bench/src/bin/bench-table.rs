@@ -7,14 +7,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const CONTENDERS: [&str; 5] = [
-    "sipws_full",
-    "sipws_classify",
-    "rsipstack",
-    "rsip",
-    "memchr_crlf",
-];
-
 /// The median point estimate (ns) from a criterion `estimates.json`.
 fn median_ns(json: &str) -> Option<f64> {
     let median = &json[json.find("\"median\"")?..];
@@ -44,8 +36,8 @@ fn main() -> ExitCode {
     let mut ok = true;
     for (name, file) in sipws_bench::BENCH_MESSAGES {
         let bytes = sipws_bench::corpus(file).len();
-        let mut t = [0.0f64; CONTENDERS.len()];
-        for (slot, who) in t.iter_mut().zip(CONTENDERS) {
+        let mut t = [0.0f64; sipws_bench::CONTENDERS.len()];
+        for (slot, (who, _)) in t.iter_mut().zip(sipws_bench::CONTENDERS) {
             let path = root
                 .join(format!("parse_{name}"))
                 .join(who)
