@@ -5,7 +5,7 @@
 //! - `sipws_classify`: [`classify`] (start line, CSeq, Call-ID,
 //!   Content-Length), exactly as in `benches/parse.rs`;
 //! - `route_structural`: [`Router::route`] with 20 structural rules and 5
-//!   regex rules installed (see [`sipws_bench::route_rules`]); for these
+//!   regex rules installed (see `benches/common/route_rules.rs`); for these
 //!   five messages the decision is structural: the regex rules sit in
 //!   front but their structural part does not match, so no regex runs and
 //!   no full parse is made (asserted below);
@@ -20,6 +20,9 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sipws_core::message::{classify, Limits};
 use sipws_core::router::{Priority, Route, Router, Rule};
+#[path = "common/route_rules.rs"]
+mod route_rules;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -45,15 +48,15 @@ fn route(c: &mut Criterion) {
     let limits = Limits::default();
     for (name, file) in sipws_bench::BENCH_MESSAGES {
         let buf = sipws_bench::corpus(file);
-        let mut structural = sipws_bench::route_rules();
-        let want = sipws_bench::expected_route(name);
+        let mut structural = route_rules::route_rules();
+        let want = route_rules::expected_route(name);
         assert_eq!(decide(&mut structural, &buf), want, "{name}");
         assert_eq!(structural.stats().regex_evaluations, 0, "{name}");
         assert_eq!(structural.stats().full_parses, 0, "{name}");
         structural.reset_stats();
 
-        let mut refined = sipws_bench::route_rules();
-        let text = sipws_bench::refined_rule(name);
+        let mut refined = route_rules::route_rules();
+        let text = route_rules::refined_rule(name);
         refined.add(Rule::parse(text).expect("refined rule"), 999, Priority(100));
         assert_eq!(decide(&mut refined, &buf), 999, "{name}: {text}");
         assert_eq!(refined.stats().regex_evaluations, 1, "{name}");

@@ -11,6 +11,9 @@
 //!
 //! Build with `--release`: `cargo run --release -p sipws-bench --bin route-table`.
 
+#[path = "../../benches/common/route_rules.rs"]
+mod route_rules;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,8 +21,8 @@ use std::time::Instant;
 use sipws_core::message::{classify, Limits};
 use sipws_core::router::{Priority, Route, Router, Rule};
 
-const ROUNDS: usize = 200;
-const BATCH: u32 = 2_000;
+const ROUNDS: usize = 3_000;
+const BATCH: u32 = 200;
 const CONTENDERS: [&str; 3] = ["sipws_classify", "route_structural", "route_refined"];
 
 fn median_ns(json: &str) -> Option<f64> {
@@ -59,10 +62,15 @@ fn decide(router: &mut Router<u32>, buf: &[u8]) -> u32 {
 /// the three contenders, batches interleaved.
 fn interleaved(buf: &[u8], name: &str) -> [f64; 3] {
     let limits = Limits::default();
-    let mut structural = sipws_bench::route_rules();
-    let mut refined = sipws_bench::route_rules();
+    let mut structural = route_rules::route_rules();
+    assert_eq!(
+        decide(&mut structural, buf),
+        route_rules::expected_route(name),
+        "{name}"
+    );
+    let mut refined = route_rules::route_rules();
     refined.add(
-        Rule::parse(sipws_bench::refined_rule(name)).expect("refined rule"),
+        Rule::parse(route_rules::refined_rule(name)).expect("refined rule"),
         999,
         Priority(100),
     );
