@@ -188,8 +188,9 @@ mod tests {
     }
 
     // The RFC has no SHA-512-256 example with these inputs (its §3.9.2
-    // example's printed values do not match its own inputs). Expected value
-    // derived independently with Python's hashlib:
+    // example, with the values of erratum 4897, is tested in
+    // auth/tests.rs). Expected value derived independently with Python's
+    // hashlib:
     //   H = lambda s: hashlib.new("sha512_256", s.encode()).hexdigest()
     //   ha1 = H("Mufasa:http-auth@example.org:Circle of Life")
     //   ha2 = H("GET:/dir/index.html")

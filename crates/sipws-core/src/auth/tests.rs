@@ -678,3 +678,39 @@ fn parsed_401_407_and_authentication_info() {
         Err(VerifyError::WrongResponse)
     );
 }
+
+// RFC 7616 §3.9.2 (SHA-512-256, charset=UTF-8, userhash=true) with the
+// username hash and response of RFC erratum 4897 (the values printed in the
+// RFC are not the hashes of its inputs); both recomputed with Python's
+// hashlib.new("sha512_256") before being written here.
+#[test]
+fn rfc7616_section_3_9_2_sha512_256_userhash_erratum_4897() {
+    let challenge = "Digest\r\n realm=\"api@example.org\",\r\n qop=\"auth\",\r\n \
+        algorithm=SHA-512-256,\r\n nonce=\"5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK\",\r\n \
+        opaque=\"HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS\",\r\n charset=UTF-8,\r\n userhash=true";
+    let mut c = DigestClient::new(
+        Credentials::new("J\u{e4}s\u{f8}n Doe", "Secret, or not?"),
+        DigestOptions::default(),
+        || "NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v".to_owned(),
+    );
+    assert_eq!(c.handle_response(401, [challenge]), Ok(AuthOutcome::Retry));
+    let h = only(c.authorize("GET", "/doe.json", b""));
+    assert_eq!(
+        h.value,
+        "Digest username=\"793263caabb707a56211940d90411ea4a575adeccb7e360aeb624ed06ece9b0b\", \
+         realm=\"api@example.org\", uri=\"/doe.json\", algorithm=SHA-512-256, \
+         nonce=\"5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK\", nc=00000001, \
+         cnonce=\"NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v\", qop=auth, \
+         response=\"3798d4131c277846293534c3edc11bd8a5e4cdcbff78b05db9d95eeb1cec68a5\", \
+         opaque=\"HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS\", userhash=true"
+    );
+    let p = creds(&h);
+    assert_eq!(
+        verify::verify_parsed_as(&p, "J\u{e4}s\u{f8}n Doe", "GET", b"", "Secret, or not?"),
+        Ok(())
+    );
+    assert_eq!(
+        verify::verify_parsed_as(&p, "Jason Doe", "GET", b"", "Secret, or not?"),
+        Err(VerifyError::WrongResponse)
+    );
+}
