@@ -162,6 +162,29 @@ fn malformed_message_shows_offset_line_and_caret() {
 }
 
 #[test]
+fn strict_by_default_lenient_on_request() {
+    // Well-formed structure, but the CSeq method is not the request's.
+    let bad = b"OPTIONS sip:example.com SIP/2.0\r\n\
+                Call-ID: a1\r\n\
+                CSeq: 1 INVITE\r\n\r\n";
+    let out = sipws(&["parse", "--summary"], Some(bad));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: CSeq method differs from the request method\n"),
+        "{err}"
+    );
+    assert!(err.contains("3 | CSeq: 1 INVITE\n  |         ^\n"), "{err}");
+    let out = sipws(&["parse", "--summary", "--lenient"], Some(bad));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "kind: request\nmethod: OPTIONS\nrequest-uri: sip:example.com\n\
+         call-id: a1\ncseq: 1 INVITE\n"
+    );
+}
+
+#[test]
 fn unreadable_input_exits_2() {
     let missing = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-message.sip");
     let out = sipws(&["parse", missing.to_str().unwrap()], None);
@@ -173,4 +196,36 @@ fn unreadable_input_exits_2() {
     );
     let out = sipws(&["parse", corpus_dir().to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn rfc4475_valid_messages_pass_and_invalid_ones_point_at_their_line() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/rfc4475");
+    let Ok(manifest) = std::fs::read_to_string(dir.join("manifest.json")) else {
+        eprintln!("notice: {} not found; skipped", dir.display());
+        return;
+    };
+    let entries: serde_json::Value = serde_json::from_str(&manifest).expect("manifest is JSON");
+    let mut checked = 0;
+    for e in entries.as_array().expect("manifest is an array") {
+        let name = e["file"].as_str().expect("file name");
+        let valid = e["syntactically_valid"].as_bool().expect("verdict");
+        let path = dir.join(name);
+        let out = sipws(&["parse", "--summary", path.to_str().unwrap()], None);
+        let err = text(&out.stderr);
+        if valid {
+            assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+            let lines: Vec<&str> = err.lines().collect();
+            assert!(lines[0].starts_with("error: "), "{name}: {err}");
+            assert!(lines[1].contains(": byte "), "{name}: {err}");
+            // The offending line, then the caret line under it.
+            let (gutter, _) = lines[3].split_once(" | ").expect("source line");
+            assert!(gutter.trim().parse::<usize>().is_ok(), "{name}: {err}");
+            assert!(lines[4].trim_end().ends_with('^'), "{name}: {err}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 49);
 }

@@ -2,6 +2,11 @@
 //! worth), print its JSON form (docs/json-codec.md) or, with `--summary`,
 //! its kind, method or status, Call-ID and CSeq.
 //!
+//! The message is checked strictly ([`Message::parse_strict`]: structure,
+//! then every known header with its typed parser, singletons, CSeq method);
+//! `--lenient` checks the structure only ([`Message::parse`]), which is what
+//! the JSON form needs.
+//!
 //! Exit codes: 0 parsed, 1 malformed message (the error, its byte offset,
 //! the offending line and a caret under the offending byte go to stderr),
 //! 2 the input could not be read.
@@ -25,6 +30,10 @@ pub(crate) struct Args {
     /// Print the JSON form on one line (the wire layout) instead of indented.
     #[arg(long, conflicts_with = "summary")]
     compact: bool,
+    /// Check the structure only (start line, header lines, framing), not
+    /// the values of the known headers.
+    #[arg(long)]
+    lenient: bool,
 }
 
 /// Exit code for a malformed message.
@@ -42,7 +51,12 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(EXIT_IO);
         }
     };
-    let msg = match Message::parse(&buf, &limits) {
+    let parsed = if args.lenient {
+        Message::parse(&buf, &limits)
+    } else {
+        Message::parse_strict(&buf, &limits)
+    };
+    let msg = match parsed {
         Ok(msg) => msg,
         Err(err) => {
             eprint!("{}", render_error(&name, &buf, err));
