@@ -1,29 +1,6 @@
 //! Builders for owned SIP requests and responses (RFC 3261 §8.1.1, §8.2.6).
 //!
-//! Builders take values by chaining and remember the first invalid one;
-//! [`RequestBuilder::build`] / [`ResponseBuilder::build`] then report it.
-//!
-//! ```
-//! use sipws_core::message::{HeaderName, RequestBuilder, ResponseBuilder};
-//!
-//! let register = RequestBuilder::new("REGISTER", "sip:127.0.0.1")
-//!     .header(HeaderName::Via, "SIP/2.0/WS h7kjh12s.invalid;branch=z9hG4bKabc")
-//!     .header(HeaderName::From, "<sip:alice@127.0.0.1>;tag=a73kszlfl")
-//!     .header(HeaderName::To, "<sip:alice@127.0.0.1>")
-//!     .header(HeaderName::CallId, "1j9FpLxk3uxtm8tn@127.0.0.1")
-//!     .header(HeaderName::CSeq, "1 REGISTER")
-//!     .header_raw("X-Client", "sipws")
-//!     .build()?;
-//! let mut frame = Vec::new();
-//! register.write_to(&mut frame);
-//! assert!(frame.ends_with(b"X-Client: sipws\r\nContent-Length: 0\r\n\r\n"));
-//!
-//! let ok = ResponseBuilder::reply_to_owned(&register, 200)
-//!     .header(HeaderName::Expires, "600")
-//!     .build()?;
-//! assert_eq!(ok.header(HeaderName::CSeq), Some("1 REGISTER"));
-//! # Ok::<(), sipws_core::message::BuildError>(())
-//! ```
+//! See [`RequestBuilder`] for an example.
 
 use super::owned::{check_token, OwnedHeader, OwnedMessage, OwnedStartLine, SIP_2_0};
 use super::reason::default_reason_phrase;
@@ -52,7 +29,32 @@ impl Parts {
     }
 }
 
-/// Builds an [`OwnedMessage`] request. See the [module docs](self).
+/// Builds an [`OwnedMessage`] request.
+///
+/// Builders take values by chaining and remember the first invalid one;
+/// [`RequestBuilder::build`] / [`ResponseBuilder::build`] then report it.
+///
+/// ```
+/// use sipws_core::message::{HeaderName, RequestBuilder, ResponseBuilder};
+///
+/// let register = RequestBuilder::new("REGISTER", "sip:127.0.0.1")
+///     .header(HeaderName::Via, "SIP/2.0/WS h7kjh12s.invalid;branch=z9hG4bKabc")
+///     .header(HeaderName::From, "<sip:alice@127.0.0.1>;tag=a73kszlfl")
+///     .header(HeaderName::To, "<sip:alice@127.0.0.1>")
+///     .header(HeaderName::CallId, "1j9FpLxk3uxtm8tn@127.0.0.1")
+///     .header(HeaderName::CSeq, "1 REGISTER")
+///     .header_raw("X-Client", "sipws")
+///     .build()?;
+/// let mut frame = Vec::new();
+/// register.write_to(&mut frame);
+/// assert!(frame.ends_with(b"X-Client: sipws\r\nContent-Length: 0\r\n\r\n"));
+///
+/// let ok = ResponseBuilder::reply_to_owned(&register, 200)
+///     .header(HeaderName::Expires, "600")
+///     .build()?;
+/// assert_eq!(ok.header(HeaderName::CSeq), Some("1 REGISTER"));
+/// # Ok::<(), sipws_core::message::BuildError>(())
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until build() or write_to()"]
 pub struct RequestBuilder {
@@ -122,7 +124,7 @@ impl RequestBuilder {
 }
 
 /// Builds an [`OwnedMessage`] response, from scratch or as the reply to a
-/// request (RFC 3261 §8.2.6.2). See the [module docs](self).
+/// request (RFC 3261 §8.2.6.2). See [`RequestBuilder`] for an example.
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until build() or write_to()"]
 pub struct ResponseBuilder {

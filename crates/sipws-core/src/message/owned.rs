@@ -252,7 +252,17 @@ pub enum NameForm {
     Long,
 }
 
-/// An owned SIP request or response. See the [module docs](self).
+/// An owned SIP request or response: a start line, an ordered list of
+/// headers (each keeping its name as written) and a body.
+///
+/// Every constructor and mutator validates what it is given, so
+/// serialising can never fail and can never be tricked into writing an
+/// extra header line (header injection): CR and LF are refused in names and
+/// values, except as RFC 3261 §7.3.1 line folding (CRLF followed by SP or
+/// HT), which cannot end a header line. `Content-Length` is always derived
+/// from the body: at most one such header is kept, its value follows the
+/// body, and serialisation writes the computed length there (or as the last
+/// header when there is none).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OwnedMessage {
     start: OwnedStartLine,
