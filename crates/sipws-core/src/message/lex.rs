@@ -118,11 +118,16 @@ pub(crate) fn unquote(s: &str) -> &str {
 /// Parse a decimal number made of ASCII digits only (no sign, no spaces);
 /// `None` on overflow, empty input or any other character.
 pub(crate) fn parse_u64(s: &str) -> Option<u64> {
+    parse_u64_bytes(s.as_bytes())
+}
+
+/// [`parse_u64`] on bytes.
+pub(crate) fn parse_u64_bytes(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
     let mut v: u64 = 0;
-    for &c in s.as_bytes() {
+    for &c in s {
         if !c.is_ascii_digit() {
             return None;
         }

@@ -21,7 +21,7 @@
 use arrayvec::ArrayVec;
 
 use super::error::{ParseError, ParseErrorKind};
-use super::lex::{is_lws, parse_u64};
+use super::lex::{is_lws, parse_u64_bytes};
 use super::limits::{Limits, MAX_HEADERS};
 use super::start_line::StartLine;
 use super::HeaderName;
@@ -117,39 +117,50 @@ pub(crate) fn parse_start_line<'a>(
     Ok((StartLine::parse(line, 0)?, next))
 }
 
-/// Split one logical header line (`buf[start..end]`, folds included, final
-/// CR LF excluded) into name and value.
+/// Offsets of one header line inside the frame (filled in during the
+/// scan, turned into [`Header`] slices once the header section has been
+/// checked for UTF-8 in one go).
+#[derive(Clone, Copy)]
+struct RawHeader {
+    name: HeaderName,
+    start: usize,
+    name_end: usize,
+    value_start: usize,
+    value_end: usize,
+}
+
+/// Split one logical header line `buf[start..end]` (folds included, final
+/// CR LF excluded) into name and value offsets.
 #[inline]
-pub(crate) fn split_header(line: &str, start: usize) -> Result<Header<'_>, ParseError> {
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() && super::lex::is_token(b[i]) {
+fn split_header(buf: &[u8], start: usize, end: usize) -> Result<RawHeader, ParseError> {
+    let mut i = start;
+    while i < end && super::lex::is_token(buf[i]) {
         i += 1;
     }
-    if i == 0 {
+    if i == start {
         return Err(ParseError::new(ParseErrorKind::HeaderName, start));
     }
     let name_end = i;
-    while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+    while i < end && (buf[i] == b' ' || buf[i] == b'\t') {
         i += 1;
     }
-    if b.get(i) != Some(&b':') {
-        return Err(ParseError::new(ParseErrorKind::HeaderName, start + i));
+    if i >= end || buf[i] != b':' {
+        return Err(ParseError::new(ParseErrorKind::HeaderName, i));
     }
-    // Every index below sits next to an ASCII byte, so on a char boundary.
-    let mut vs = i + 1;
-    while vs < b.len() && is_lws(b[vs]) {
-        vs += 1;
+    let mut value_start = i + 1;
+    while value_start < end && is_lws(buf[value_start]) {
+        value_start += 1;
     }
-    let mut ve = b.len();
-    while ve > vs && is_lws(b[ve - 1]) {
-        ve -= 1;
+    let mut value_end = end;
+    while value_end > value_start && is_lws(buf[value_end - 1]) {
+        value_end -= 1;
     }
-    let raw_name = &line[..name_end];
-    Ok(Header {
-        name: HeaderName::from_bytes(raw_name.as_bytes()),
-        raw_name,
-        value: &line[vs..ve],
+    Ok(RawHeader {
+        name: HeaderName::from_bytes(&buf[start..name_end]),
+        start,
+        name_end,
+        value_start,
+        value_end,
     })
 }
 
@@ -187,32 +198,15 @@ impl<'a> Message<'a> {
     /// ```
     pub fn parse(buf: &'a [u8], limits: &Limits) -> Result<Message<'a>, ParseError> {
         let (start, mut pos) = parse_start_line(buf, limits)?;
-        // UTF-8 of the header section is checked once, up to the first empty
-        // line (or the whole frame if there is none); `head` is its valid
-        // prefix and a line reaching past it is a UTF-8 error.
-        let head_end =
-            memchr::memmem::find(&buf[pos - 2..], b"\r\n\r\n").map_or(buf.len(), |p| pos + p);
-        let head = match core::str::from_utf8(&buf[..head_end]) {
-            Ok(head) => head,
-            Err(e) => core::str::from_utf8(&buf[..e.valid_up_to()]).unwrap_or(""),
-        };
         let max_headers = limits.max_headers.min(MAX_HEADERS);
         let max_line = limits.max_line_bytes;
-        let mut msg = Message {
-            bytes: buf,
-            start,
-            headers: ArrayVec::new(),
-            body: &[],
-            trailing: &[],
-            content_length: None,
-        };
-        let mut cl_at = 0;
+        let mut raw = ArrayVec::<RawHeader, MAX_HEADERS>::new();
+        let mut content_length: Option<(usize, usize)> = None;
         loop {
             match buf.get(pos) {
                 None => return Err(ParseError::new(ParseErrorKind::Incomplete, buf.len())),
                 Some(b'\r') => {
                     if buf.get(pos + 1) == Some(&b'\n') {
-                        pos += 2;
                         break;
                     }
                     if pos + 1 >= buf.len() {
@@ -223,41 +217,53 @@ impl<'a> Message<'a> {
                 Some(b' ' | b'\t') => return Err(ParseError::new(ParseErrorKind::HeaderName, pos)),
                 Some(_) => {}
             }
-            if msg.headers.len() >= max_headers {
+            if raw.len() >= max_headers {
                 return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
             }
-            let line_start = pos;
             let (mut cr, mut next) = line_end(buf, pos, max_line)?;
             while matches!(buf.get(next), Some(b' ' | b'\t')) {
                 (cr, next) = line_end(buf, next, max_line)?;
             }
-            let line = head
-                .get(line_start..cr)
-                .ok_or(ParseError::new(ParseErrorKind::Utf8, head.len()))?;
-            let header = split_header(line, line_start)?;
-            if header.name == HeaderName::ContentLength {
-                let at = line_start + super::lex::offset_in(line, header.value);
-                let n = parse_u64(header.value)
+            let h = split_header(buf, pos, cr)?;
+            if h.name == HeaderName::ContentLength {
+                let at = h.value_start;
+                let n = parse_u64_bytes(&buf[h.value_start..h.value_end])
                     .and_then(|n| usize::try_from(n).ok())
                     .ok_or(ParseError::new(ParseErrorKind::ContentLength, at))?;
-                match msg.content_length {
-                    Some(prev) if prev != n => {
+                match content_length {
+                    Some((prev, _)) if prev != n => {
                         return Err(ParseError::new(ParseErrorKind::ContentLength, at));
                     }
                     Some(_) => {}
-                    None => {
-                        msg.content_length = Some(n);
-                        cl_at = at;
-                    }
+                    None => content_length = Some((n, at)),
                 }
             }
-            msg.headers.push(header);
+            raw.push(h);
             pos = next;
         }
+        // The start line and every header line, checked for UTF-8 at once.
+        let head = utf8(buf, 0, pos)?;
+        pos += 2;
+        let mut msg = Message {
+            bytes: buf,
+            start,
+            headers: ArrayVec::new(),
+            body: &[],
+            trailing: &[],
+            content_length: content_length.map(|(n, _)| n),
+        };
+        for h in &raw {
+            // Offsets sit next to ASCII bytes, so on char boundaries.
+            msg.headers.push(Header {
+                name: h.name,
+                raw_name: head.get(h.start..h.name_end).unwrap_or(""),
+                value: head.get(h.value_start..h.value_end).unwrap_or(""),
+            });
+        }
         let available = buf.len() - pos;
-        let body_len = match msg.content_length {
-            Some(n) if n <= available => n,
-            Some(_) => return Err(ParseError::new(ParseErrorKind::BodyLength, cl_at)),
+        let body_len = match content_length {
+            Some((n, _)) if n <= available => n,
+            Some((_, at)) => return Err(ParseError::new(ParseErrorKind::BodyLength, at)),
             None => available,
         };
         let end = pos + body_len;
