@@ -80,7 +80,7 @@ pub use event::{CallEndReason, CallId, RequestId, Target, UaError, UaEvent};
 pub use registration::RegistrationState;
 pub use request::{is_allowed, ALLOW};
 
-use call::{Call, Retransmit};
+use call::Call;
 use registration::{Registration, Want};
 use request::{cseq_of, name_addr, uri_of, Local, NewRequest};
 
@@ -475,6 +475,11 @@ impl<R: RandomSource> UserAgent<R> {
         };
         let mut b = ResponseBuilder::reply_to_owned(&request, status).to_tag(c.local_tag.as_str());
         if status < 300 {
+            // RFC 3261 §12.1.1: Record-Route copied into dialog-creating
+            // responses.
+            for rr in request.headers_named(HeaderName::RecordRoute) {
+                b = b.header(HeaderName::RecordRoute, rr);
+            }
             b = b.header(HeaderName::Contact, contact.as_str());
         }
         if (200..300).contains(&status) {
@@ -489,7 +494,6 @@ impl<R: RandomSource> UserAgent<R> {
         }
         let response = b.build()?;
         self.txn.send_response(now, txn, &response)?;
-        let t1 = self.config.txn.timers.t1;
         let c = self.call_mut(call).ok_or(UaError::UnknownCall(call))?;
         match status {
             101..=199 => c.state = CallState::Ringing,
@@ -500,8 +504,6 @@ impl<R: RandomSource> UserAgent<R> {
                     .and_then(|m| Dialog::uas(&m, &c.local_tag));
                 c.local_sdp = sdp.unwrap_or_default().to_vec();
                 c.state = CallState::Answered;
-                c.ok = Some(response);
-                c.retransmit = Some(Retransmit::start(now, t1));
                 if let Some(d) = &dialog {
                     self.router.register_dialog(d.id());
                 }
@@ -618,7 +620,6 @@ impl<R: RandomSource> UserAgent<R> {
             .ok_or(UaError::InvalidState("no dialog"))?;
         let bye = d.next_request("BYE", &via).build()?;
         c.state = CallState::Ending;
-        c.retransmit = None;
         self.start_client(now, bye, Purpose::Bye(call), Some(call))?;
         Ok(())
     }
@@ -629,7 +630,7 @@ impl<R: RandomSource> UserAgent<R> {
             .invite
             .as_ref()
             .ok_or(UaError::InvalidState("no INVITE"))?;
-        let cancel = call::build_cancel(invite)?;
+        let cancel = crate::txn::cancel::build_cancel(invite)?;
         c.cancelled = true;
         c.cancel_pending = false;
         c.state = CallState::Ending;
@@ -833,7 +834,6 @@ impl<R: RandomSource> UserAgent<R> {
         if self.reg.timeout().is_some_and(|t| t <= now) {
             let _ = self.send_register(now);
         }
-        self.call_timers(now);
         self.pump(now);
     }
 
@@ -851,8 +851,8 @@ impl<R: RandomSource> UserAgent<R> {
         self.events.pop_front()
     }
 
-    /// The earliest deadline: link, transactions, registration refresh,
-    /// 2xx retransmissions.
+    /// The earliest deadline: link, transactions (incl. 2xx
+    /// retransmissions), registration refresh.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         [
@@ -861,7 +861,6 @@ impl<R: RandomSource> UserAgent<R> {
             self.reg.timeout(),
         ]
         .into_iter()
-        .chain(self.calls.iter().map(Call::timeout))
         .flatten()
         .min()
     }
@@ -1038,6 +1037,19 @@ impl<R: RandomSource> UserAgent<R> {
             };
             let transport = !matches!(reason, TerminationReason::Timeout(_));
             self.on_final(now, sent, status, &phrase, None, None, transport);
+            return;
+        }
+        // Our 2xx was never ACKed (Timer L): end the dialog with BYE.
+        if reason == TerminationReason::Timeout(crate::txn::Timer::L) {
+            let unacked = self
+                .calls
+                .iter()
+                .find(|c| c.invite_txn == Some(id) && c.state == CallState::Answered)
+                .map(|c| c.id);
+            if let Some(call) = unacked {
+                let _ = self.send_bye(now, call);
+                self.end_call(call, CallEndReason::NoAck);
+            }
             return;
         }
         // An incoming INVITE we had not answered lost its transaction.
@@ -1474,31 +1486,6 @@ impl<R: RandomSource> UserAgent<R> {
         self.events.push_back(UaEvent::CallEnded { call, reason });
     }
 
-    fn call_timers(&mut self, now: Instant) {
-        let t2 = self.config.txn.timers.t2;
-        let mut due = Vec::new();
-        let mut no_ack = Vec::new();
-        for c in &mut self.calls {
-            let Some(r) = &mut c.retransmit else { continue };
-            if r.give_up <= now {
-                c.retransmit = None;
-                no_ack.push(c.id);
-            } else if r.next <= now {
-                r.advance(now, t2);
-                if let (Some(txn), Some(ok)) = (c.invite_txn, &c.ok) {
-                    due.push((txn, ok.clone()));
-                }
-            }
-        }
-        for (txn, ok) in due {
-            let _ = self.txn.send_response(now, txn, &ok);
-        }
-        for call in no_ack {
-            let _ = self.send_bye(now, call);
-            self.end_call(call, CallEndReason::NoAck);
-        }
-    }
-
     fn on_ack(&mut self, _now: Instant, msg: &Message<'_>) {
         let Some(c) = self
             .calls
@@ -1509,8 +1496,6 @@ impl<R: RandomSource> UserAgent<R> {
         };
         if c.state == CallState::Answered {
             c.state = CallState::Confirmed;
-            c.retransmit = None;
-            c.ok = None;
             let call = c.id;
             self.events.push_back(UaEvent::CallConfirmed { call });
         }
@@ -1628,7 +1613,11 @@ impl<R: RandomSource> UserAgent<R> {
         if let Some(d) = c.dialog.as_mut() {
             d.refresh_target(msg);
         }
-        let mut b = ResponseBuilder::reply_to(msg, 200)
+        let mut b = ResponseBuilder::reply_to(msg, 200);
+        for rr in msg.headers_named(HeaderName::RecordRoute) {
+            b = b.header(HeaderName::RecordRoute, rr);
+        }
+        let mut b = b
             .header(HeaderName::Contact, contact)
             .header(HeaderName::Allow, ALLOW);
         if !c.local_sdp.is_empty() {

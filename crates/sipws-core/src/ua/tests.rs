@@ -402,3 +402,706 @@ fn options_probe_answers_the_link() {
     assert_eq!(ua.link().state(), crate::link::LinkState::Open);
     let _ = DOMAIN;
 }
+
+// ---- calls -------------------------------------------------------------
+
+const OFFER: &[u8] = b"v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+const ANSWER: &[u8] = b"v=0\r\no=bob 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n";
+
+fn bob_aor() -> String {
+    format!("sip:bob@{DOMAIN}")
+}
+
+/// The call B's user agent sees after A's INVITE.
+fn incoming_call(net: &Net, i: usize) -> CallId {
+    net.events[i]
+        .iter()
+        .rev()
+        .find_map(|(_, e)| match e {
+            UaEvent::IncomingCall { call, .. } => Some(*call),
+            _ => None,
+        })
+        .expect("an incoming call")
+}
+
+/// Both registered, A called B, B rang and answered, the ACK arrived.
+fn established(net: &mut Net) -> (CallId, CallId) {
+    registered(net, A);
+    registered(net, B);
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    let b = incoming_call(net, B);
+    net.uas[B].answer(net.now, b, 180, None).unwrap();
+    net.settle();
+    net.uas[B].answer(net.now, b, 200, Some(ANSWER)).unwrap();
+    net.settle();
+    assert_eq!(net.uas[A].call_state(a), Some(CallState::Confirmed));
+    assert_eq!(net.uas[B].call_state(b), Some(CallState::Confirmed));
+    (a, b)
+}
+
+#[test]
+fn invite_100_180_200_ack_with_route_set_and_alias() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    net.take_events(A);
+    net.take_events(B);
+    let n = net.hops.len();
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "alice>P INVITE (1 INVITE)",
+            "P>bob INVITE (1 INVITE)",
+            "bob>P 100 (1 INVITE)",
+            "P>alice 100 (1 INVITE)",
+        ]
+    );
+    let b = incoming_call(&net, B);
+    {
+        let invite = net.hops[n + 1].message();
+        assert!(invite
+            .request_uri()
+            .unwrap()
+            .ends_with(".invalid;transport=ws"));
+        assert!(!invite.request_uri().unwrap().contains("alias"));
+        assert_eq!(invite.body(), OFFER);
+        assert_eq!(
+            invite.header(HeaderName::RecordRoute),
+            Some("<sip:proxy.invalid;transport=ws;lr>")
+        );
+    }
+    let events = net.take_events(B);
+    let [UaEvent::IncomingCall { from, sdp, .. }] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert!(from.contains("sip:alice@example.test"));
+    assert_eq!(sdp, OFFER);
+    assert_eq!(net.uas[B].call_direction(b), Some(Direction::Incoming));
+    net.uas[B].answer(net.now, b, 180, None).unwrap();
+    net.settle();
+    let n = net.hops.len();
+    net.uas[B].answer(net.now, b, 200, Some(ANSWER)).unwrap();
+    net.settle();
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "bob>P 200 (1 INVITE)",
+            "P>alice 200 (1 INVITE)",
+            "alice>P ACK (1 ACK)",
+            "P>bob ACK (1 ACK)",
+        ]
+    );
+    {
+        // The ACK goes to B's Contact as the proxy rewrote it (alias kept,
+        // opaque) through the Record-Route.
+        let ack = net.hops[n + 2].message();
+        let target = net.uas[A].dialog(a).unwrap().remote_target.clone();
+        assert!(target.contains(";alias=c~"), "{target}");
+        assert_eq!(ack.request_uri(), Some(target.as_str()));
+        assert_eq!(
+            ack.header(HeaderName::Route),
+            Some("<sip:proxy.invalid;transport=ws;lr>")
+        );
+        let delivered = net.hops[n + 3].message();
+        assert!(!delivered.request_uri().unwrap().contains("alias"));
+    }
+    let events = net.take_events(A);
+    assert_eq!(
+        events,
+        [
+            UaEvent::CallProgress {
+                call: a,
+                status: 100,
+                reason: "Trying".into(),
+                sdp: vec![]
+            },
+            UaEvent::CallProgress {
+                call: a,
+                status: 180,
+                reason: "Ringing".into(),
+                sdp: vec![]
+            },
+            UaEvent::CallAnswered {
+                call: a,
+                sdp: ANSWER.to_vec()
+            },
+        ]
+    );
+    assert_eq!(net.take_events(B), [UaEvent::CallConfirmed { call: b }]);
+    // The dialogs agree.
+    let da = net.uas[A].dialog(a).unwrap().clone();
+    let db = net.uas[B].dialog(b).unwrap().clone();
+    assert_eq!(da.call_id, db.call_id);
+    assert_eq!(
+        (da.local_tag.as_str(), da.remote_tag.as_str()),
+        (db.remote_tag.as_str(), db.local_tag.as_str())
+    );
+    assert_eq!(net.uas[B].router().dialogs().count(), 1);
+    // Nothing more is sent: no 2xx retransmission after the ACK.
+    let n = net.hops.len();
+    net.run_for(10_000);
+    assert!(
+        net.flow_since(n).iter().all(|f| f.contains("REGISTER")),
+        "{:?}",
+        net.flow_since(n)
+    );
+}
+
+#[test]
+fn uas_retransmits_2xx_at_t1_doubling_to_t2_until_the_ack() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    net.run_until(at(1_000));
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    let b = incoming_call(&net, B);
+    // A's ACKs are lost until 10 s.
+    net.drop = Some(Box::new(|i, m| i == A && m.method() == Some("ACK")));
+    net.uas[B].answer(net.now, b, 200, Some(ANSWER)).unwrap();
+    net.settle();
+    assert_eq!(net.uas[B].call_state(b), Some(CallState::Answered));
+    net.run_until(at(10_000));
+    net.drop = None;
+    net.run_until(at(40_000));
+    let oks: Vec<u64> = net
+        .hops
+        .iter()
+        .filter(|h| h.dir == "bob>P" && h.summary().contains("200 (1 INVITE)"))
+        .map(|h| h.at.as_millis())
+        .collect();
+    // Sent at 1 s, then +0.5, +1, +2, +4 (T2), +4 … until an ACK gets through.
+    assert_eq!(oks, [1_000, 1_500, 2_500, 4_500, 8_500, 12_500]);
+    let acks: Vec<u64> = net
+        .hops
+        .iter()
+        .filter(|h| h.dir == "P>bob" && h.summary().contains("ACK"))
+        .map(|h| h.at.as_millis())
+        .collect();
+    // A ACKs every 2xx it sees; the first to arrive is the one of 12.5 s.
+    assert_eq!(acks, [12_500]);
+    assert_eq!(net.uas[B].call_state(b), Some(CallState::Confirmed));
+    assert_eq!(net.uas[A].call_state(a), Some(CallState::Confirmed));
+    assert!(net
+        .ua_events(B)
+        .contains(&&UaEvent::CallConfirmed { call: b }));
+}
+
+#[test]
+fn no_ack_within_64_t1_ends_the_call_with_bye() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    let b = incoming_call(&net, B);
+    net.drop = Some(Box::new(|i, m| i == A && m.method() == Some("ACK")));
+    net.uas[B].answer(net.now, b, 200, Some(ANSWER)).unwrap();
+    net.run_until(at(40_000));
+    let end = net.events[B]
+        .iter()
+        .find(|(_, e)| matches!(e, UaEvent::CallEnded { .. }))
+        .unwrap();
+    assert_eq!(
+        end,
+        &(
+            at(32_000),
+            UaEvent::CallEnded {
+                call: b,
+                reason: CallEndReason::NoAck
+            }
+        )
+    );
+    let bye = net
+        .hops
+        .iter()
+        .find(|h| h.dir == "bob>P" && h.summary().contains("BYE"))
+        .unwrap();
+    assert_eq!(bye.at, at(32_000));
+    // A receives the BYE and ends too.
+    assert!(net.ua_events(A).iter().any(|e| matches!(
+        e,
+        UaEvent::CallEnded {
+            reason: CallEndReason::RemoteHangup,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn notify_info_message_in_and_out_of_dialog_get_200() {
+    let mut net = Net::new(&["alice", "bob"]);
+    let (a, b) = established(&mut net);
+    net.take_events(A);
+    net.take_events(B);
+    let n = net.hops.len();
+    // NOTIFY from B in the dialog, INFO from A, MESSAGE out of dialog.
+    let notify = net.uas[B]
+        .notify(net.now, &Target::Call(b), "talk", "text/plain", b"ring")
+        .unwrap();
+    net.settle();
+    let info = net.uas[A]
+        .info(
+            net.now,
+            &Target::Call(a),
+            "application/dtmf-relay",
+            b"Signal=5\r\nDuration=160\r\n",
+        )
+        .unwrap();
+    net.settle();
+    let msg = net.uas[A]
+        .message(net.now, &Target::Uri(bob_aor()), "text/plain", b"hello")
+        .unwrap();
+    net.settle();
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "bob>P NOTIFY (1 NOTIFY)",
+            "P>alice NOTIFY (1 NOTIFY)",
+            "alice>P 200 (1 NOTIFY)",
+            "P>bob 200 (1 NOTIFY)",
+            "alice>P INFO (2 INFO)",
+            "P>bob INFO (2 INFO)",
+            "bob>P 200 (2 INFO)",
+            "P>alice 200 (2 INFO)",
+            "alice>P MESSAGE (1 MESSAGE)",
+            "P>bob MESSAGE (1 MESSAGE)",
+            "bob>P 200 (1 MESSAGE)",
+            "P>alice 200 (1 MESSAGE)",
+        ]
+    );
+    {
+        let notify = net.hops[n].message();
+        assert_eq!(notify.header(HeaderName::Event), Some("talk"));
+        assert_eq!(notify.header(HeaderName::SubscriptionState), Some("active"));
+        assert!(notify.request_uri().unwrap().contains(";alias=c~"));
+    }
+    let ea = net.take_events(A);
+    let eb = net.take_events(B);
+    assert!(
+        matches!(
+            &ea[0],
+            UaEvent::IncomingRequest { call: Some(c), answered: true, rule: None, message, .. }
+                if *c == a && message.method() == Some("NOTIFY") && message.body() == b"ring"
+        ),
+        "{ea:?}"
+    );
+    assert!(
+        matches!(&ea[1], UaEvent::ResponseReceived { request, status: 200, .. } if *request == info)
+    );
+    assert!(
+        matches!(&ea[2], UaEvent::ResponseReceived { request, status: 200, .. } if *request == msg)
+    );
+    assert!(
+        matches!(&eb[0], UaEvent::ResponseReceived { request, status: 200, .. } if *request == notify)
+    );
+    assert!(
+        matches!(&eb[1], UaEvent::IncomingRequest { call: Some(c), message, .. } if *c == b && message.method() == Some("INFO"))
+    );
+    assert!(
+        matches!(&eb[2], UaEvent::IncomingRequest { call: None, message, .. } if message.method() == Some("MESSAGE"))
+    );
+}
+
+#[test]
+fn bye_from_caller_and_from_callee() {
+    let mut net = Net::new(&["alice", "bob"]);
+    let (a, b) = established(&mut net);
+    let n = net.hops.len();
+    net.uas[A].hangup(net.now, a).unwrap();
+    assert_eq!(net.uas[A].call_state(a), Some(CallState::Ending));
+    net.settle();
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "alice>P BYE (2 BYE)",
+            "P>bob BYE (2 BYE)",
+            "bob>P 200 (2 BYE)",
+            "P>alice 200 (2 BYE)"
+        ]
+    );
+    assert!(net.ua_events(A).contains(&&UaEvent::CallEnded {
+        call: a,
+        reason: CallEndReason::LocalHangup
+    }));
+    assert!(net.ua_events(B).contains(&&UaEvent::CallEnded {
+        call: b,
+        reason: CallEndReason::RemoteHangup
+    }));
+    assert_eq!(net.uas[A].calls().count() + net.uas[B].calls().count(), 0);
+    assert_eq!(net.uas[A].router().dialogs().count(), 0);
+
+    // And the other way round, in a second call.
+    let (a, b) = {
+        let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+        net.settle();
+        let b = incoming_call(&net, B);
+        net.uas[B].answer(net.now, b, 200, Some(ANSWER)).unwrap();
+        net.settle();
+        (a, b)
+    };
+    let n = net.hops.len();
+    net.uas[B].hangup(net.now, b).unwrap();
+    net.settle();
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "bob>P BYE (1 BYE)",
+            "P>alice BYE (1 BYE)",
+            "alice>P 200 (1 BYE)",
+            "P>bob 200 (1 BYE)"
+        ]
+    );
+    assert!(net.ua_events(A).contains(&&UaEvent::CallEnded {
+        call: a,
+        reason: CallEndReason::RemoteHangup
+    }));
+    assert!(net.ua_events(B).contains(&&UaEvent::CallEnded {
+        call: b,
+        reason: CallEndReason::LocalHangup
+    }));
+}
+
+#[test]
+fn cancel_of_a_ringing_call() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    let b = incoming_call(&net, B);
+    net.uas[B].answer(net.now, b, 180, None).unwrap();
+    net.settle();
+    let n = net.hops.len();
+    net.uas[A].cancel(net.now, a).unwrap();
+    net.settle();
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "alice>P CANCEL (1 CANCEL)",
+            "P>bob CANCEL (1 CANCEL)",
+            "bob>P 200 (1 CANCEL)",
+            "bob>P 487 (1 INVITE)",
+            "P>alice 200 (1 CANCEL)",
+            "P>alice 487 (1 INVITE)",
+            "alice>P ACK (1 ACK)",
+            "P>bob ACK (1 ACK)",
+        ]
+    );
+    assert!(net.ua_events(A).contains(&&UaEvent::CallEnded {
+        call: a,
+        reason: CallEndReason::Cancelled
+    }));
+    assert!(net.ua_events(B).contains(&&UaEvent::CallEnded {
+        call: b,
+        reason: CallEndReason::RemoteCancelled
+    }));
+    assert_eq!(net.uas[A].calls().count() + net.uas[B].calls().count(), 0);
+}
+
+#[test]
+fn cancel_before_any_provisional_waits_for_one() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    // B's 100 Trying is lost, so A has heard nothing when it cancels.
+    net.drop = Some(Box::new(|i, m| i == B && m.status() == Some(100)));
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    net.drop = None;
+    net.uas[A].cancel(net.now, a).unwrap();
+    net.settle();
+    assert!(!net.flow().iter().any(|f| f.contains("CANCEL")));
+    let b = incoming_call(&net, B);
+    net.uas[B].answer(net.now, b, 180, None).unwrap();
+    net.settle();
+    assert!(net.flow().iter().any(|f| f.contains("alice>P CANCEL")));
+    assert!(net.ua_events(A).contains(&&UaEvent::CallEnded {
+        call: a,
+        reason: CallEndReason::Cancelled
+    }));
+}
+
+#[test]
+fn rejected_call_is_acked_by_the_transaction() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    let b = incoming_call(&net, B);
+    let n = net.hops.len();
+    net.uas[B].answer(net.now, b, 486, None).unwrap();
+    net.settle();
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "bob>P 486 (1 INVITE)",
+            "P>alice 486 (1 INVITE)",
+            "alice>P ACK (1 ACK)",
+            "P>bob ACK (1 ACK)"
+        ]
+    );
+    assert!(net.ua_events(A).contains(&&UaEvent::CallEnded {
+        call: a,
+        reason: CallEndReason::Rejected {
+            status: 486,
+            reason: "Busy Here".into()
+        }
+    }));
+    assert!(net.ua_events(B).contains(&&UaEvent::CallEnded {
+        call: b,
+        reason: CallEndReason::Declined { status: 486 }
+    }));
+    // Calling someone not registered: the proxy's 404.
+    let c = net.uas[A]
+        .call(net.now, "sip:carol@example.test", OFFER)
+        .unwrap();
+    net.settle();
+    assert!(net.ua_events(A).iter().any(|e| matches!(
+        e,
+        UaEvent::CallEnded { call, reason: CallEndReason::Rejected { status: 404, .. } } if *call == c
+    )));
+}
+
+#[test]
+fn call_survives_a_reconnect_with_a_reinvite() {
+    let mut net = Net::new(&["alice", "bob"]);
+    let (a, b) = established(&mut net);
+    let old_target = net.uas[B].dialog(b).unwrap().remote_target.clone();
+    net.run_until(at(2_000));
+    net.drop_connection(A);
+    let n = net.hops.len();
+    net.run_for(5_000);
+    let flow = net.flow_since(n);
+    assert_eq!(
+        flow,
+        [
+            "alice>P REGISTER (3 REGISTER)",
+            "alice>P INVITE (2 INVITE)",
+            "P>alice 200 (3 REGISTER)",
+            "P>bob INVITE (2 INVITE)",
+            "bob>P 100 (2 INVITE)",
+            "bob>P 200 (2 INVITE)",
+            "P>alice 100 (2 INVITE)",
+            "P>alice 200 (2 INVITE)",
+            "alice>P ACK (2 ACK)",
+            "P>bob ACK (2 ACK)",
+        ],
+        "{flow:?}"
+    );
+    {
+        let reinvite = net.hops[n + 1].message();
+        assert_eq!(
+            reinvite.header(HeaderName::Contact),
+            Some(format!("<{}>", net.uas[A].contact_uri()).as_str())
+        );
+        assert_eq!(reinvite.body(), OFFER);
+    }
+    // B now targets A's new flow.
+    let new_target = net.uas[B].dialog(b).unwrap().remote_target.clone();
+    assert_ne!(new_target, old_target);
+    assert!(
+        new_target.ends_with(&format!(";alias=c~{}", net.conn(A).unwrap()))
+            || new_target.contains(&format!("alias=c~{};", net.conn(A).unwrap())),
+        "{new_target}"
+    );
+    assert!(net.ua_events(A).contains(&&UaEvent::CallUpdated {
+        call: a,
+        sdp: ANSWER.to_vec()
+    }));
+    assert!(net.ua_events(B).contains(&&UaEvent::CallUpdated {
+        call: b,
+        sdp: OFFER.to_vec()
+    }));
+    // A BYE from B reaches A over the new connection.
+    let n = net.hops.len();
+    net.uas[B].hangup(net.now, b).unwrap();
+    net.settle();
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "bob>P BYE (1 BYE)",
+            "P>alice BYE (1 BYE)",
+            "alice>P 200 (1 BYE)",
+            "P>bob 200 (1 BYE)"
+        ]
+    );
+    assert!(net.ua_events(A).contains(&&UaEvent::CallEnded {
+        call: a,
+        reason: CallEndReason::RemoteHangup
+    }));
+}
+
+#[test]
+fn server_restart_then_both_reregister_and_call_again() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    net.run_until(at(3_000));
+    net.restart_server();
+    net.run_for(10_000);
+    assert!(net
+        .uas
+        .iter()
+        .all(|u| matches!(u.registration(), RegistrationState::Registered { .. })));
+    assert_eq!(net.proxy.bindings.len(), 2);
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    let b = incoming_call(&net, B);
+    net.uas[B].answer(net.now, b, 200, Some(ANSWER)).unwrap();
+    net.settle();
+    assert_eq!(net.uas[A].call_state(a), Some(CallState::Confirmed));
+}
+
+// ---- default answers ----------------------------------------------------
+
+#[test]
+fn unknown_method_gets_405_with_allow_and_unknown_dialog_481() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    let r = net.uas[B]
+        .request(
+            net.now,
+            &Target::Uri(format!("sip:alice@{DOMAIN}")),
+            "SUBSCRIBE",
+            &[(HeaderName::Event, "presence".into())],
+            None,
+            b"",
+        )
+        .unwrap();
+    net.settle();
+    let events = net.take_events(B);
+    let Some(UaEvent::ResponseReceived {
+        request,
+        status: 405,
+        message: Some(m),
+        ..
+    }) = events.last()
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*request, r);
+    assert_eq!(m.header(HeaderName::Allow), Some(ALLOW));
+    // An in-dialog INFO for a dialog A never had.
+    let stray = format!(
+        "INFO {} SIP/2.0\r\nVia: SIP/2.0/WS  proxy.invalid;branch=z9hG4bKstray1\r\n\
+From: <sip:bob@{DOMAIN}>;tag=nope1\r\nTo: <sip:alice@{DOMAIN}>;tag=nope2\r\n\
+Call-ID: unknown-dialog\r\nCSeq: 5 INFO\r\nContent-Length: 0\r\n\r\n",
+        net.uas[A].contact_uri()
+    );
+    let n = net.hops.len();
+    net.inject(A, stray.as_bytes());
+    assert_eq!(
+        net.flow_since(n),
+        ["P>alice INFO (5 INFO)", "alice>P 481 (5 INFO)"]
+    );
+    // An out-of-dialog BYE too; OPTIONS gets 200 with Allow.
+    let n = net.hops.len();
+    net.inject(
+        A,
+        stray
+            .replace("INFO", "BYE")
+            .replace(";tag=nope2", "")
+            .as_bytes(),
+    );
+    assert_eq!(
+        net.flow_since(n),
+        ["P>alice BYE (5 BYE)", "alice>P 481 (5 BYE)"]
+    );
+    let o = net.uas[B]
+        .options(net.now, &Target::Uri(format!("sip:alice@{DOMAIN}")))
+        .unwrap();
+    net.settle();
+    let events = net.take_events(B);
+    assert!(
+        matches!(events.last(), Some(UaEvent::ResponseReceived { request, status: 200, message: Some(m), .. })
+        if *request == o && m.header(HeaderName::Allow) == Some(ALLOW))
+    );
+}
+
+#[test]
+fn an_application_rule_takes_a_notify_and_answers_it() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    let rule = crate::router::Rule::parse("NOTIFY event=message-summary").unwrap();
+    net.uas[A].add_rule(rule, 7, crate::router::Priority::APPLICATION);
+    net.uas[B]
+        .notify(
+            net.now,
+            &Target::Uri(format!("sip:alice@{DOMAIN}")),
+            "message-summary",
+            "application/simple-message-summary",
+            b"Messages-Waiting: yes\r\n",
+        )
+        .unwrap();
+    net.settle();
+    let events = net.take_events(A);
+    let Some(UaEvent::IncomingRequest {
+        txn,
+        rule: Some(7),
+        answered: false,
+        ..
+    }) = events.last()
+    else {
+        panic!("{events:?}")
+    };
+    assert!(!net
+        .flow()
+        .iter()
+        .any(|f| f.contains("alice>P 200 (1 NOTIFY)")));
+    net.uas[A].respond(net.now, *txn, 202, None, b"").unwrap();
+    net.settle();
+    assert!(net.flow().iter().any(|f| f == "alice>P 202 (1 NOTIFY)"));
+    assert!(matches!(
+        net.uas[A].respond(net.now, *txn, 200, None, b""),
+        Err(UaError::Txn(_))
+    ));
+    // Other NOTIFYs still get the default 200.
+    net.uas[B]
+        .notify(
+            net.now,
+            &Target::Uri(format!("sip:alice@{DOMAIN}")),
+            "talk",
+            "text/plain",
+            b"",
+        )
+        .unwrap();
+    net.settle();
+    assert!(net.flow().iter().any(|f| f == "alice>P 200 (1 NOTIFY)"));
+}
+
+#[test]
+fn misuse_is_an_error() {
+    let mut net = Net::new(&["alice", "bob"]);
+    let (a, b) = established(&mut net);
+    assert!(matches!(
+        net.uas[A].answer(net.now, a, 200, None),
+        Err(UaError::InvalidState(_))
+    ));
+    assert!(matches!(
+        net.uas[B].cancel(net.now, b),
+        Err(UaError::InvalidState(_))
+    ));
+    assert!(matches!(
+        net.uas[A].answer(net.now, a, 99, None),
+        Err(UaError::BadStatus(99))
+    ));
+    assert!(matches!(
+        net.uas[A].call(net.now, "not a uri", OFFER),
+        Err(UaError::BadTarget(_))
+    ));
+    assert!(matches!(
+        net.uas[A].hangup(net.now, CallId(999)),
+        Err(UaError::UnknownCall(_))
+    ));
+    assert!(matches!(
+        net.uas[A].request(net.now, &Target::Call(a), "BYE", &[], None, b""),
+        Err(UaError::InvalidState(_))
+    ));
+}
