@@ -80,7 +80,7 @@ pub use event::{CallEndReason, CallId, RequestId, Target, UaError, UaEvent};
 pub use registration::RegistrationState;
 pub use request::{is_allowed, ALLOW};
 
-use call::Call;
+use call::{Call, Retransmit};
 use registration::{Registration, Want};
 use request::{cseq_of, name_addr, uri_of, Local, NewRequest};
 
@@ -494,6 +494,7 @@ impl<R: RandomSource> UserAgent<R> {
         }
         let response = b.build()?;
         self.txn.send_response(now, txn, &response)?;
+        let t1 = self.config.txn.timers.t1;
         let c = self.call_mut(call).ok_or(UaError::UnknownCall(call))?;
         match status {
             101..=199 => c.state = CallState::Ringing,
@@ -504,6 +505,8 @@ impl<R: RandomSource> UserAgent<R> {
                     .and_then(|m| Dialog::uas(&m, &c.local_tag));
                 c.local_sdp = sdp.unwrap_or_default().to_vec();
                 c.state = CallState::Answered;
+                c.ok = Some(response);
+                c.retransmit = Some(Retransmit::start(now, t1));
                 if let Some(d) = &dialog {
                     self.router.register_dialog(d.id());
                 }
@@ -620,6 +623,7 @@ impl<R: RandomSource> UserAgent<R> {
             .ok_or(UaError::InvalidState("no dialog"))?;
         let bye = d.next_request("BYE", &via).build()?;
         c.state = CallState::Ending;
+        c.retransmit = None;
         self.start_client(now, bye, Purpose::Bye(call), Some(call))?;
         Ok(())
     }
@@ -834,6 +838,7 @@ impl<R: RandomSource> UserAgent<R> {
         if self.reg.timeout().is_some_and(|t| t <= now) {
             let _ = self.send_register(now);
         }
+        self.call_timers(now);
         self.pump(now);
     }
 
@@ -851,8 +856,8 @@ impl<R: RandomSource> UserAgent<R> {
         self.events.pop_front()
     }
 
-    /// The earliest deadline: link, transactions (incl. 2xx
-    /// retransmissions), registration refresh.
+    /// The earliest deadline: link, transactions, registration refresh,
+    /// 2xx retransmissions.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         [
@@ -861,6 +866,7 @@ impl<R: RandomSource> UserAgent<R> {
             self.reg.timeout(),
         ]
         .into_iter()
+        .chain(self.calls.iter().map(Call::timeout))
         .flatten()
         .min()
     }
@@ -1038,6 +1044,12 @@ impl<R: RandomSource> UserAgent<R> {
             let transport = !matches!(reason, TerminationReason::Timeout(_));
             self.on_final(now, sent, status, &phrase, None, None, transport);
             return;
+        }
+        // No 2xx goes out without its transaction.
+        for c in &mut self.calls {
+            if c.invite_txn == Some(id) {
+                c.retransmit = None;
+            }
         }
         // Our 2xx was never ACKed (Timer L): end the dialog with BYE.
         if reason == TerminationReason::Timeout(crate::txn::Timer::L) {
@@ -1486,6 +1498,25 @@ impl<R: RandomSource> UserAgent<R> {
         self.events.push_back(UaEvent::CallEnded { call, reason });
     }
 
+    /// Send due 2xx retransmissions (T1, 2·T1, … ≤ T2) through the INVITE
+    /// server transaction; its Timer L bounds them.
+    fn call_timers(&mut self, now: Instant) {
+        let t2 = self.config.txn.timers.t2;
+        let mut due = Vec::new();
+        for c in &mut self.calls {
+            let Some(r) = &mut c.retransmit else { continue };
+            if r.next <= now {
+                r.advance(now, t2);
+                if let (Some(txn), Some(ok)) = (c.invite_txn, &c.ok) {
+                    due.push((txn, ok.clone()));
+                }
+            }
+        }
+        for (txn, ok) in due {
+            let _ = self.txn.send_response(now, txn, &ok);
+        }
+    }
+
     fn on_ack(&mut self, _now: Instant, msg: &Message<'_>) {
         let Some(c) = self
             .calls
@@ -1496,6 +1527,8 @@ impl<R: RandomSource> UserAgent<R> {
         };
         if c.state == CallState::Answered {
             c.state = CallState::Confirmed;
+            c.retransmit = None;
+            c.ok = None;
             let call = c.id;
             self.events.push_back(UaEvent::CallConfirmed { call });
         }
