@@ -16,6 +16,34 @@
 //!   [`UserAgent::poll_timeout`] (the minimum over the link, the
 //!   transactions, the registration refresh and the calls' timers).
 //!
+//! ```
+//! use sipws_core::link::{LinkConfig, Opcode, Transmit};
+//! use sipws_core::time::Instant;
+//! use sipws_core::ua::{RegistrationState, UaConfig, UserAgent};
+//!
+//! let config = UaConfig::new(
+//!     "sip:alice@example.test",
+//!     "sip:example.test",
+//!     "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+//! )
+//! .with_credentials("alice", "secret");
+//! let link = LinkConfig::new(["ws://127.0.0.1:8080"]);
+//! let mut ua = UserAgent::with_seed(config, link, 42)?;
+//! ua.register(Instant::ZERO)?;
+//! assert_eq!(ua.registration(), RegistrationState::Registering);
+//! // The driver opens the socket the link asks for …
+//! assert!(matches!(ua.poll_transmit(), Some(Transmit::Connect { .. })));
+//! ua.handle_open(Instant::from_millis(15), Some("sip"));
+//! // … and sends the REGISTER that waited for it.
+//! let Some(Transmit::Frame { data, opcode: Opcode::Text }) = ua.poll_transmit() else {
+//!     panic!("a frame")
+//! };
+//! assert!(data.starts_with(b"REGISTER sip:example.test SIP/2.0\r\n"));
+//! // Inbound frames go to handle_frame, time to handle_timeout at poll_timeout.
+//! assert!(ua.poll_timeout().is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! The application calls [`UserAgent::register`], [`UserAgent::call`],
 //! [`UserAgent::answer`], [`UserAgent::hangup`], [`UserAgent::cancel`],
 //! [`UserAgent::info`] / [`UserAgent::notify`] / [`UserAgent::message`] /

@@ -48,6 +48,9 @@ pub(crate) struct Proxy {
     pub(crate) bindings: Vec<Binding>,
     /// Lifetime granted (the request's when `None`).
     pub(crate) grant: Option<u32>,
+    /// Challenge initial requests other than REGISTER, ACK and CANCEL with
+    /// `407` (Kamailio's `KAM_PROXY_AUTH=1`).
+    pub(crate) proxy_auth: bool,
     nonce_count: u32,
 }
 
@@ -58,6 +61,7 @@ impl Proxy {
             old_nonces: Vec::new(),
             bindings: Vec::new(),
             grant: None,
+            proxy_auth: false,
             nonce_count: 1,
         }
     }
@@ -97,6 +101,10 @@ impl Proxy {
         if method == "REGISTER" {
             return vec![(conn, self.register(conn, msg))];
         }
+        // The ACK of one of our own final responses stops here.
+        if method == "ACK" && msg.to().and_then(|t| t.tag()) == Some("ptag") {
+            return Vec::new();
+        }
         let Ok(mut m) = OwnedMessage::try_from(msg) else {
             return Vec::new();
         };
@@ -111,7 +119,24 @@ impl Proxy {
             for r in routes.iter().skip(1) {
                 let _ = m.push_header(HeaderName::Route, r.as_str());
             }
-        } else if local && method != "ACK" {
+        } else if self.proxy_auth && !matches!(method, "ACK" | "CANCEL") {
+            let ok = msg.header(HeaderName::ProxyAuthorization).is_some_and(|c| {
+                verify(c, method, msg.body(), |_, _| Some(PASSWORD.to_owned()))
+                    .is_ok_and(|v| v.credentials.nonce == self.nonce)
+            });
+            if !ok {
+                let v = format!(
+                    "Digest realm=\"{DOMAIN}\", nonce=\"{}\", qop=\"auth\"",
+                    self.nonce
+                );
+                let r = Proxy::reply(msg, 407)
+                    .header(HeaderName::ProxyAuthenticate, v)
+                    .build()
+                    .unwrap();
+                return vec![(conn, r.to_bytes())];
+            }
+        }
+        if !in_dialog && local && method != "ACK" {
             let status = if method == "OPTIONS" { 200 } else { 404 };
             let r = Proxy::reply(msg, status).build().unwrap();
             return vec![(conn, r.to_bytes())];

@@ -1105,3 +1105,116 @@ fn misuse_is_an_error() {
         Err(UaError::InvalidState(_))
     ));
 }
+
+#[test]
+fn proxy_authentication_407_for_invite_and_message() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    net.proxy.proxy_auth = true;
+    let n = net.hops.len();
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    let b = incoming_call(&net, B);
+    net.uas[B].answer(net.now, b, 200, Some(ANSWER)).unwrap();
+    net.settle();
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "alice>P INVITE (1 INVITE)",
+            "P>alice 407 (1 INVITE)",
+            "alice>P ACK (1 ACK)",
+            "alice>P INVITE (2 INVITE)",
+            "P>bob INVITE (2 INVITE)",
+            "bob>P 100 (2 INVITE)",
+            "P>alice 100 (2 INVITE)",
+            "bob>P 200 (2 INVITE)",
+            "P>alice 200 (2 INVITE)",
+            "alice>P ACK (2 ACK)",
+            "P>bob ACK (2 ACK)",
+        ]
+    );
+    {
+        let first = net.hops[n].message();
+        let retry = net.hops[n + 3].message();
+        assert_eq!(first.call_id(), retry.call_id());
+        assert_eq!(first.from().unwrap().tag(), retry.from().unwrap().tag());
+        assert_ne!(first.via().unwrap().branch(), retry.via().unwrap().branch());
+        let creds = retry.header(HeaderName::ProxyAuthorization).unwrap();
+        assert!(creds.contains("uri=\"sip:bob@example.test\""), "{creds}");
+        assert_eq!(retry.body(), OFFER);
+    }
+    assert_eq!(net.uas[A].call_state(a), Some(CallState::Confirmed));
+    assert_eq!(net.uas[A].dialog(a).unwrap().local_cseq, 2);
+    // In-dialog requests pass (the proxy routes them on its Record-Route).
+    let i = net.uas[A]
+        .info(net.now, &Target::Call(a), "text/plain", b"x")
+        .unwrap();
+    net.settle();
+    assert!(net.ua_events(A).iter().any(
+        |e| matches!(e, UaEvent::ResponseReceived { request, status: 200, .. } if *request == i)
+    ));
+    assert_eq!(net.uas[A].dialog(a).unwrap().local_cseq, 3);
+    // Out of dialog: MESSAGE is challenged and sent again with CSeq 2.
+    let n = net.hops.len();
+    let m = net.uas[A]
+        .message(net.now, &Target::Uri(bob_aor()), "text/plain", b"hi")
+        .unwrap();
+    net.settle();
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "alice>P MESSAGE (1 MESSAGE)",
+            "P>alice 407 (1 MESSAGE)",
+            "alice>P MESSAGE (2 MESSAGE)",
+            "P>bob MESSAGE (2 MESSAGE)",
+            "bob>P 200 (2 MESSAGE)",
+            "P>alice 200 (2 MESSAGE)",
+        ]
+    );
+    assert!(net.ua_events(A).iter().any(
+        |e| matches!(e, UaEvent::ResponseReceived { request, status: 200, .. } if *request == m)
+    ));
+}
+
+#[test]
+fn link_loss_during_call_setup_ends_the_call() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    net.drop_connection(A);
+    let events = net.ua_events(A);
+    assert!(
+        events.iter().any(|e| matches!(e, UaEvent::CallEnded { call, reason: CallEndReason::Transport(_) } if *call == a)),
+        "{events:?}"
+    );
+    assert_eq!(net.uas[A].calls().count(), 0);
+}
+
+#[test]
+fn timer_b_ends_an_unanswered_call_at_64_t1() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    // Everything A sends after registering is lost.
+    net.drop = Some(Box::new(|i, _| i == A));
+    net.run_until(at(1_000));
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.run_until(at(40_000));
+    let end = net.events[A]
+        .iter()
+        .find(|(_, e)| matches!(e, UaEvent::CallEnded { .. }))
+        .unwrap();
+    assert_eq!(
+        end,
+        &(
+            at(33_000),
+            UaEvent::CallEnded {
+                call: a,
+                reason: CallEndReason::Timeout
+            }
+        )
+    );
+}
