@@ -1609,7 +1609,7 @@ impl<R: RandomSource> UserAgent<R> {
             }
         }
         match (method, call) {
-            ("INVITE", None) => self.on_invite(id, msg),
+            ("INVITE", None) => self.on_invite(now, id, msg),
             ("INVITE", Some(call)) => self.on_reinvite(now, id, call, msg),
             ("BYE", Some(call)) => {
                 self.respond_to(now, id, msg, 200, &[]);
@@ -1646,9 +1646,17 @@ impl<R: RandomSource> UserAgent<R> {
         }
     }
 
-    fn on_invite(&mut self, id: TxnId, msg: &Message<'_>) {
-        let Ok(request) = OwnedMessage::try_from(msg) else {
-            return;
+    fn on_invite(&mut self, now: Instant, id: TxnId, msg: &Message<'_>) {
+        // Without a Contact and a From tag no dialog can be made (RFC 3261
+        // §8.1.1.8, §12.1.1).
+        let usable =
+            dialog::contact_target(msg).is_some() && msg.from().and_then(|f| f.tag()).is_some();
+        let request = match OwnedMessage::try_from(msg) {
+            Ok(r) if usable => r,
+            _ => {
+                self.respond_to(now, id, msg, 400, &[]);
+                return;
+            }
         };
         let call = CallId(self.alloc_id());
         let tag = request::token(&mut self.rng, 10);

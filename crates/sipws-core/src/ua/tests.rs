@@ -1218,3 +1218,89 @@ fn timer_b_ends_an_unanswered_call_at_64_t1() {
         )
     );
 }
+
+#[test]
+fn invite_without_contact_gets_400() {
+    let mut net = Net::new(&["alice"]);
+    registered(&mut net, A);
+    let bad = format!(
+        "INVITE {} SIP/2.0\r\nVia: SIP/2.0/WS  proxy.invalid;branch=z9hG4bKbad1\r\n\
+From: <sip:bob@{DOMAIN}>;tag=b1\r\nTo: <sip:alice@{DOMAIN}>\r\n\
+Call-ID: no-contact\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+        net.uas[A].contact_uri()
+    );
+    let n = net.hops.len();
+    net.inject(A, bad.as_bytes());
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "P>alice INVITE (1 INVITE)",
+            "alice>P 100 (1 INVITE)",
+            "alice>P 400 (1 INVITE)"
+        ]
+    );
+    assert_eq!(net.uas[A].calls().count(), 0);
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Frames a peer could send: the messages of a real call flow, cut,
+    /// spliced and byte-flipped, plus raw bytes.
+    fn frames() -> impl Strategy<Value = Vec<u8>> {
+        let seeds: Vec<Vec<u8>> = {
+            let mut net = Net::new(&["alice", "bob"]);
+            let (a, _) = established(&mut net);
+            let _ = net.uas[A].info(net.now, &Target::Call(a), "text/plain", b"x");
+            net.settle();
+            let _ = net.uas[A].hangup(net.now, a);
+            net.settle();
+            net.hops.iter().map(|h| h.data.clone()).collect()
+        };
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..300),
+            (
+                proptest::sample::select(seeds.clone()),
+                any::<usize>(),
+                any::<u8>()
+            )
+                .prop_map(|(mut f, at, b)| {
+                    if !f.is_empty() {
+                        let i = at % f.len();
+                        f[i] = b;
+                    }
+                    f
+                }),
+            (proptest::sample::select(seeds), any::<usize>()).prop_map(|(f, cut)| {
+                let n = if f.is_empty() { 0 } else { cut % f.len() };
+                f[..n].to_vec()
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #[test]
+        fn any_frame_sequence_is_handled(seq in proptest::collection::vec(frames(), 1..8)) {
+            let mut net = Net::new(&["alice", "bob"]);
+            let (_a, _b) = established(&mut net);
+            for f in &seq {
+                net.inject(A, f);
+                net.inject(B, f);
+            }
+            net.run_for(40_000);
+            // Still answering: a fresh call between them works.
+            let before = net.uas[A].calls().count();
+            let c = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+            net.settle();
+            prop_assert!(net.uas[A].calls().count() <= before + 1);
+            let ended = net
+                .ua_events(A)
+                .iter()
+                .any(|e| matches!(e, UaEvent::CallEnded { call, .. } if *call == c));
+            let live = net.uas[A].call_state(c).is_some();
+            prop_assert!(live || ended);
+        }
+    }
+}
