@@ -111,6 +111,8 @@ pub(crate) struct Call {
     pub(crate) reinvite: Option<(TxnId, OwnedMessage)>,
     /// A re-INVITE is wanted once the current one is done.
     pub(crate) reinvite_pending: bool,
+    /// Our re-INVITE met glare (491): try again at this instant.
+    pub(crate) reinvite_at: Option<Instant>,
 }
 
 impl Call {
@@ -138,12 +140,16 @@ impl Call {
             retransmit: None,
             reinvite: None,
             reinvite_pending: false,
+            reinvite_at: None,
         }
     }
 
-    /// The next 2xx retransmission, if one runs.
+    /// The next 2xx retransmission or re-INVITE retry, if any.
     pub(crate) fn timeout(&self) -> Option<Instant> {
-        self.retransmit.map(|r| r.next)
+        [self.retransmit.map(|r| r.next), self.reinvite_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 

@@ -38,7 +38,8 @@ pub struct UaConfig {
     /// at random, so many agents do not refresh in lockstep (default 50 =
     /// up to 5 % earlier; 0 = exact).
     pub refresh_jitter_permille: u32,
-    /// Transaction settings (T1, T2, T4).
+    /// Transaction settings (T1, T2, T4). The user agent retransmits its
+    /// own 2xx, so `retransmit_2xx` is always turned off.
     pub txn: TxnConfig,
     /// `User-Agent` header value (none when `None`).
     pub user_agent: Option<String>,

@@ -252,7 +252,10 @@ impl<R: RandomSource> UserAgent<R> {
         let mut router = Router::new();
         router.add(Rule::response(), RouteKey::Transactions, Priority::LOWEST);
         router.add(Rule::request(), RouteKey::UserAgent, Priority::LOWEST);
-        let txn = Transactions::new(config.txn);
+        // The core retransmits its own 2xx (call.rs); never both.
+        let mut txn_config = config.txn;
+        txn_config.retransmit_2xx = false;
+        let txn = Transactions::new(txn_config);
         Ok(UserAgent {
             config,
             link,
@@ -635,6 +638,7 @@ impl<R: RandomSource> UserAgent<R> {
         }
         let req = b.build()?;
         c.reinvite_pending = false;
+        c.reinvite_at = None;
         let txn = self.start_client(now, req.clone(), Purpose::Reinvite(call), Some(call))?;
         if let Some(c) = self.call_mut(call) {
             c.reinvite = Some((txn, req));
@@ -1507,6 +1511,16 @@ impl<R: RandomSource> UserAgent<R> {
                     reason: phrase.to_owned(),
                 },
             ),
+            (491, _) => {
+                // RFC 3261 §14.1: try again after 2.1–4 s when we own the
+                // Call-ID (we placed the call), else after 0–2 s.
+                let outgoing = c.direction == Direction::Outgoing;
+                let (base, span) = if outgoing { (2_100, 1_900) } else { (0, 2_000) };
+                let jitter = self.rng.next_u64() % (span + 1);
+                if let Some(c) = self.call_mut(call) {
+                    c.reinvite_at = Some(now + core::time::Duration::from_millis(base + jitter));
+                }
+            }
             _ => {
                 if c.reinvite_pending {
                     let _ = self.send_reinvite(now, call);
@@ -1531,6 +1545,18 @@ impl<R: RandomSource> UserAgent<R> {
     fn call_timers(&mut self, now: Instant) {
         let t2 = self.config.txn.timers.t2;
         let mut due = Vec::new();
+        let mut retry = Vec::new();
+        for c in &mut self.calls {
+            if c.reinvite_at.is_some_and(|t| t <= now) {
+                c.reinvite_at = None;
+                retry.push(c.id);
+            }
+        }
+        for call in retry {
+            if self.find_call(call).is_some_and(|c| c.reinvite.is_none()) {
+                let _ = self.send_reinvite(now, call);
+            }
+        }
         for c in &mut self.calls {
             let Some(r) = &mut c.retransmit else { continue };
             if r.next <= now {
@@ -1676,6 +1702,14 @@ impl<R: RandomSource> UserAgent<R> {
     /// it gets `200 OK` with our current SDP.
     fn on_reinvite(&mut self, now: Instant, id: TxnId, call: CallId, msg: &Message<'_>) {
         let contact = self.local.contact();
+        let glare = self
+            .find_call(call)
+            .is_some_and(|c| c.reinvite.is_some() || c.state == CallState::Answered);
+        if glare {
+            // RFC 3261 §14.2: our own offer is pending.
+            self.respond_to(now, id, msg, 491, &[]);
+            return;
+        }
         let Some(c) = self.call_mut(call) else {
             return;
         };

@@ -1304,3 +1304,55 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn reinvite_glare_gets_491_and_both_retry_apart() {
+    let mut net = Net::new(&["alice", "bob"]);
+    let (a, b) = established(&mut net);
+    net.run_until(at(1_000));
+    net.take_events(A);
+    net.take_events(B);
+    let n = net.hops.len();
+    net.uas[A].reinvite(net.now, a, None).unwrap();
+    net.uas[B].reinvite(net.now, b, None).unwrap();
+    net.settle();
+    let flow = net.flow_since(n);
+    assert_eq!(
+        flow.iter().filter(|f| f.contains(">P 491 ")).count(),
+        2,
+        "{flow:?}"
+    );
+    net.run_until(at(6_000));
+    let retries: Vec<(String, u64)> = net
+        .hops
+        .iter()
+        .skip(n)
+        .filter(|h| h.summary().contains(">P INVITE"))
+        .map(|h| (h.dir.clone(), h.at.as_millis()))
+        .collect();
+    assert_eq!(retries.len(), 4, "{retries:?}");
+    let b_retry = retries
+        .iter()
+        .filter(|(d, _)| d == "bob>P")
+        .nth(1)
+        .unwrap()
+        .1;
+    let a_retry = retries
+        .iter()
+        .filter(|(d, _)| d == "alice>P")
+        .nth(1)
+        .unwrap()
+        .1;
+    assert!((1_000..=3_000).contains(&b_retry), "{b_retry}");
+    assert!((3_100..=5_000).contains(&a_retry), "{a_retry}");
+    assert!(net
+        .ua_events(A)
+        .iter()
+        .any(|e| matches!(e, UaEvent::CallUpdated { call, .. } if *call == a)));
+    assert!(net
+        .ua_events(B)
+        .iter()
+        .any(|e| matches!(e, UaEvent::CallUpdated { call, .. } if *call == b)));
+    assert_eq!(net.uas[A].call_state(a), Some(CallState::Confirmed));
+    assert_eq!(net.uas[B].call_state(b), Some(CallState::Confirmed));
+}
