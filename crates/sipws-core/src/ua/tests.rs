@@ -1356,3 +1356,77 @@ fn reinvite_glare_gets_491_and_both_retry_apart() {
     assert_eq!(net.uas[A].call_state(a), Some(CallState::Confirmed));
     assert_eq!(net.uas[B].call_state(b), Some(CallState::Confirmed));
 }
+
+/// The call-flow table of the design note (DESIGN.md §1), seen on A's
+/// connection: every row in order.
+#[test]
+fn design_note_call_flow_table() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, B);
+    let start = net.hops.len();
+    // REGISTER → 401 → REGISTER with Authorization (n+1) → 200.
+    registered(&mut net, A);
+    // INVITE → 100, 200; ACK.
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    let b = incoming_call(&net, B);
+    net.uas[B].answer(net.now, b, 200, Some(ANSWER)).unwrap();
+    net.settle();
+    // ← NOTIFY, 200 →.
+    net.uas[B]
+        .notify(net.now, &Target::Call(b), "talk", "text/plain", b"")
+        .unwrap();
+    net.settle();
+    // INFO → 200.
+    net.uas[A]
+        .info(net.now, &Target::Call(a), "text/plain", b"x")
+        .unwrap();
+    net.settle();
+    // ← INVITE (incoming call), 100 Trying, 200 OK →, ← ACK.
+    net.uas[B]
+        .call(net.now, &format!("sip:alice@{DOMAIN}"), ANSWER)
+        .unwrap();
+    net.settle();
+    let incoming = incoming_call(&net, A);
+    net.uas[A]
+        .answer(net.now, incoming, 200, Some(OFFER))
+        .unwrap();
+    net.settle();
+    let seen_by_a: Vec<String> = net
+        .flow_since(start)
+        .into_iter()
+        .filter(|f| f.starts_with("alice>") || f.starts_with("P>alice"))
+        .collect();
+    assert_eq!(
+        seen_by_a,
+        [
+            "alice>P REGISTER (1 REGISTER)",
+            "P>alice 401 (1 REGISTER)",
+            "alice>P REGISTER (2 REGISTER)",
+            "P>alice 200 (2 REGISTER)",
+            "alice>P INVITE (1 INVITE)",
+            "P>alice 100 (1 INVITE)",
+            "P>alice 200 (1 INVITE)",
+            "alice>P ACK (1 ACK)",
+            "P>alice NOTIFY (1 NOTIFY)",
+            "alice>P 200 (1 NOTIFY)",
+            "alice>P INFO (2 INFO)",
+            "P>alice 200 (2 INFO)",
+            "P>alice INVITE (1 INVITE)",
+            "alice>P 100 (1 INVITE)",
+            "alice>P 200 (1 INVITE)",
+            "P>alice ACK (1 ACK)",
+        ]
+    );
+    assert_eq!(net.uas[A].calls().count(), 2);
+    assert!(net.uas[A]
+        .calls()
+        .all(|c| net.uas[A].call_state(c) == Some(CallState::Confirmed)));
+}
+
+#[test]
+fn user_agent_is_send() {
+    fn is_send<T: Send>() {}
+    is_send::<UserAgent>();
+    is_send::<UaEvent>();
+}
