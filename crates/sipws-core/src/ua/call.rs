@@ -111,6 +111,9 @@ pub(crate) struct Call {
     pub(crate) reinvite: Option<(TxnId, OwnedMessage)>,
     /// A re-INVITE is wanted once the current one is done.
     pub(crate) reinvite_pending: bool,
+    /// Outgoing: other forks that answered 2xx (their To tag and ACK);
+    /// each got ACK and BYE.
+    pub(crate) forks: Vec<(String, Vec<u8>)>,
     /// Our re-INVITE met glare (491): try again at this instant.
     pub(crate) reinvite_at: Option<Instant>,
 }
@@ -141,6 +144,7 @@ impl Call {
             reinvite: None,
             reinvite_pending: false,
             reinvite_at: None,
+            forks: Vec::new(),
         }
     }
 

@@ -1174,22 +1174,62 @@ impl<R: RandomSource> UserAgent<R> {
             return false;
         }
         let seq = msg.cseq().map_or(0, |c| c.seq);
+        let limits = *self.router.limits();
         let ack = self.calls.iter().find_map(|c| {
             let d = c.dialog.as_ref()?;
-            let invite_seq = c
-                .reinvite
-                .as_ref()
-                .map(|(_, r)| cseq_of(r))
-                .or_else(|| c.invite.as_ref().map(cseq_of))?;
-            (d.matches(msg) && c.ack.is_some() && invite_seq >= seq).then(|| c.ack.clone())?
+            let ack = c.ack.as_ref()?;
+            let ack_seq = Message::parse(ack, &limits).ok()?.cseq()?.seq;
+            (d.matches(msg) && ack_seq == seq).then(|| ack.clone())
         });
-        match ack {
-            Some(ack) => {
-                self.send_frame(now, ack, None);
-                true
-            }
-            None => false,
+        if let Some(ack) = ack {
+            self.send_frame(now, ack, None);
+            return true;
         }
+        self.end_fork(now, msg, seq)
+    }
+
+    /// A 2xx from another fork of our INVITE (RFC 3261 §13.2.2.4): that
+    /// dialog is ACKed and ended with BYE at once; its retransmissions are
+    /// ACKed again.
+    fn end_fork(&mut self, now: Instant, msg: &Message<'_>, seq: u32) -> bool {
+        let (Some(call_id), Some(from_tag), Some(to_tag)) = (
+            msg.call_id(),
+            msg.from().and_then(|f| f.tag()),
+            msg.to().and_then(|t| t.tag()),
+        ) else {
+            return false;
+        };
+        let via = self.local.via(&mut self.rng);
+        let bye_via = self.local.via(&mut self.rng);
+        let Some(c) = self.calls.iter_mut().find(|c| {
+            c.direction == Direction::Outgoing
+                && c.invite.as_ref().is_some_and(|i| {
+                    i.header(HeaderName::CallId) == Some(call_id) && cseq_of(i) == seq
+                })
+                && c.dialog
+                    .as_ref()
+                    .is_some_and(|d| d.local_tag == from_tag && d.remote_tag != to_tag)
+        }) else {
+            return false;
+        };
+        if let Some((_, ack)) = c.forks.iter().find(|(tag, _)| tag == to_tag) {
+            let ack = ack.clone();
+            self.send_frame(now, ack, None);
+            return true;
+        }
+        let Some(mut fork) = c.invite.as_ref().and_then(|i| Dialog::uac(i, msg)) else {
+            return false;
+        };
+        let Ok(ack) = fork.ack(seq, &via).map(|a| a.to_bytes()) else {
+            return false;
+        };
+        c.forks.push((to_tag.to_owned(), ack.clone()));
+        let bye = fork.next_request("BYE", &bye_via).build();
+        self.send_frame(now, ack, None);
+        if let Ok(bye) = bye {
+            let _ = self.txn.send_request(now, bye);
+        }
+        true
     }
 
     fn on_response(&mut self, now: Instant, id: TxnId, status: u16, msg: &Message<'_>) {

@@ -1430,3 +1430,67 @@ fn user_agent_is_send() {
     is_send::<UserAgent>();
     is_send::<UaEvent>();
 }
+
+#[test]
+fn a_second_forked_2xx_is_acked_and_ended_with_bye() {
+    let mut net = Net::new(&["alice", "bob"]);
+    let (a, _) = established(&mut net);
+    let ok = net
+        .hops
+        .iter()
+        .find(|h| h.summary() == "P>alice 200 (1 INVITE)")
+        .unwrap()
+        .data
+        .clone();
+    let remote_tag = net.uas[A].dialog(a).unwrap().remote_tag.clone();
+    let forked = String::from_utf8(ok)
+        .unwrap()
+        .replace(&format!(";tag={remote_tag}"), ";tag=fork2");
+    let n = net.hops.len();
+    net.inject(A, forked.as_bytes());
+    let mine: Vec<String> = net
+        .flow_since(n)
+        .into_iter()
+        .filter(|f| f.starts_with("alice>P"))
+        .collect();
+    assert_eq!(mine, ["alice>P ACK (1 ACK)", "alice>P BYE (2 BYE)"]);
+    {
+        let bye = net
+            .hops
+            .iter()
+            .skip(n)
+            .find(|h| h.summary() == "alice>P BYE (2 BYE)")
+            .unwrap()
+            .message();
+        assert!(bye.header(HeaderName::To).unwrap().ends_with(";tag=fork2"));
+    }
+    // The real call goes on; the fork's retransmission is only ACKed.
+    assert_eq!(net.uas[A].call_state(a), Some(CallState::Confirmed));
+    let n = net.hops.len();
+    net.inject(A, forked.as_bytes());
+    let mine: Vec<String> = net
+        .flow_since(n)
+        .into_iter()
+        .filter(|f| f.starts_with("alice>P"))
+        .collect();
+    assert_eq!(mine, ["alice>P ACK (1 ACK)"]);
+}
+
+#[test]
+fn retransmitted_2xx_of_a_reinvite_is_acked_again() {
+    let mut net = Net::new(&["alice", "bob"]);
+    let (a, b) = established(&mut net);
+    net.uas[A].reinvite(net.now, a, None).unwrap();
+    net.settle();
+    let ok = net
+        .hops
+        .iter()
+        .find(|h| h.summary() == "P>alice 200 (2 INVITE)")
+        .unwrap()
+        .data
+        .clone();
+    let n = net.hops.len();
+    net.inject(A, &ok);
+    assert_eq!(net.flow_since(n)[1], "alice>P ACK (2 ACK)");
+    assert_eq!(net.uas[B].call_state(b), Some(CallState::Confirmed));
+}
