@@ -566,6 +566,7 @@ impl Rule {
 /// Quote a value for the text form when it would not read back as one word.
 pub(crate) fn write_value(f: &mut fmt::Formatter<'_>, v: &str) -> fmt::Result {
     let plain = !v.is_empty()
+        && !v.starts_with(['=', '~'])
         && !v
             .bytes()
             .any(|b| b == b' ' || b == b'\t' || b == b'"' || b == b'\\' || b < 0x20);

@@ -697,6 +697,8 @@ mod tests {
             "BYE dialog=abc/l/r",
             "x-foo==\"a \\\\ b\"",
             "call-id=\"has space\"",
+            "event=\"=\"",
+            "subject==\"~x\"",
         ] {
             let r = parse(text).unwrap();
             let shown = r.to_string();
@@ -824,5 +826,91 @@ mod tests {
     fn offsets_count_bytes_of_non_ascii_text() {
         let x = e("x=\u{e9}\u{e9} frob");
         assert_eq!((x.kind, x.offset), (RuleErrorKind::UnknownWord, 7));
+    }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn head() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                Just("request".to_owned()),
+                Just("response".to_owned()),
+                "[A-Z][A-Z0-9-]{0,8}",
+                (1u8..=6).prop_map(|d| format!("{d}xx")),
+                (100u16..=699).prop_map(|c| c.to_string()),
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-zA-Z0-9/+.;=-]{1,12}",
+                "[ -~]{0,12}".prop_map(|v| {
+                    let mut q = String::from("\"");
+                    for c in v.chars() {
+                        if c == '"' || c == '\\' {
+                            q.push('\\');
+                        }
+                        q.push(c);
+                    }
+                    q.push('"');
+                    q
+                }),
+            ]
+        }
+
+        fn refinement() -> impl Strategy<Value = String> {
+            (
+                prop_oneof![
+                    Just("event"),
+                    Just("content-type"),
+                    Just("x-tenant"),
+                    Just("o"),
+                    Just("subject")
+                ],
+                prop_oneof![Just("="), Just("=="), Just("~")],
+                value(),
+            )
+                .prop_filter_map("regex must compile", |(k, op, v)| {
+                    let text = format!("{k}{op}{v}");
+                    parse(&format!("request {text}")).ok().map(|_| text)
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn generated_rules_round_trip(
+                tap in any::<bool>(),
+                head in head(),
+                cseq in proptest::option::of("[A-Z]{1,8}"),
+                call_id in proptest::option::of("[a-z0-9@.]{1,10}"),
+                dialog in any::<bool>(),
+                refinements in proptest::collection::vec(refinement(), 0..3),
+                body in proptest::option::of("[a-z]{1,6}"),
+            ) {
+                let mut terms = vec![head];
+                terms.extend(cseq.map(|c| format!("cseq={c}")));
+                terms.extend(call_id.map(|c| format!("call-id={c}")));
+                if dialog {
+                    terms.push("dialog".into());
+                }
+                terms.extend(refinements);
+                terms.extend(body.map(|b| format!("body~{b}")));
+                let text = format!(
+                    "{}{}",
+                    if tap { "tap: " } else { "" },
+                    terms.join("  ")
+                );
+                match parse(&text) {
+                    Ok(rule) => {
+                        let shown = rule.to_string();
+                        let back = parse(&shown);
+                        prop_assert_eq!(back, Ok(rule), "{} -> {}", text, shown);
+                    }
+                    Err(e) => prop_assert!(text.trim_start_matches("tap: ").trim().is_empty(), "{}: {}", text, e),
+                }
+            }
+        }
     }
 }
