@@ -1786,7 +1786,10 @@ impl<R: RandomSource> UserAgent<R> {
                 && matches!(c.state, CallState::Calling | CallState::Ringing)
         });
         let Some(c) = found else {
-            self.respond_to(now, id, msg, 481, &[]);
+            // RFC 3261 §9.2: a CANCEL for an INVITE already answered is
+            // accepted and changes nothing; one matching no INVITE is 481.
+            let status = if invite.is_some() { 200 } else { 481 };
+            self.respond_to(now, id, msg, status, &[]);
             return;
         };
         let call = c.id;

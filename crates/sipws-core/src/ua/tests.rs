@@ -1494,3 +1494,49 @@ fn retransmitted_2xx_of_a_reinvite_is_acked_again() {
     assert_eq!(net.flow_since(n)[1], "alice>P ACK (2 ACK)");
     assert_eq!(net.uas[B].call_state(b), Some(CallState::Confirmed));
 }
+
+#[test]
+fn cancel_after_the_answer_changes_nothing_and_unknown_cancel_gets_481() {
+    let mut net = Net::new(&["alice", "bob"]);
+    registered(&mut net, A);
+    registered(&mut net, B);
+    // B's ACK is lost so the INVITE server transaction is still there.
+    net.drop = Some(Box::new(|i, m| i == A && m.method() == Some("ACK")));
+    let a = net.uas[A].call(net.now, &bob_aor(), OFFER).unwrap();
+    net.settle();
+    let b = incoming_call(&net, B);
+    net.uas[B].answer(net.now, b, 200, Some(ANSWER)).unwrap();
+    net.settle();
+    let cancel = {
+        let invite = net
+            .hops
+            .iter()
+            .find(|h| h.summary() == "P>bob INVITE (1 INVITE)")
+            .unwrap()
+            .message();
+        crate::txn::cancel::build_cancel(&OwnedMessage::try_from(&invite).unwrap()).unwrap()
+    };
+    let n = net.hops.len();
+    net.inject(B, &cancel.to_bytes());
+    assert_eq!(
+        net.flow_since(n),
+        [
+            "P>bob CANCEL (1 CANCEL)",
+            "bob>P 200 (1 CANCEL)",
+            "P>alice 200 (1 CANCEL)"
+        ]
+    );
+    assert_eq!(net.uas[B].call_state(b), Some(CallState::Answered));
+    let mut unknown = cancel.clone();
+    unknown.set_header(HeaderName::CallId, "nobody").unwrap();
+    unknown
+        .set_header(
+            HeaderName::Via,
+            "SIP/2.0/WS  proxy.invalid;branch=z9hG4bKother",
+        )
+        .unwrap();
+    let n = net.hops.len();
+    net.inject(B, &unknown.to_bytes());
+    assert_eq!(net.flow_since(n)[1], "bob>P 481 (1 CANCEL)");
+    let _ = a;
+}
