@@ -12,6 +12,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
+use sipws_core::codec::Codec;
+
 use crate::{Command, ConnId, Faults, PongWithheld, Shared, TestbedEvent};
 
 const CRLF_PING: &[u8] = b"\r\n\r\n";
@@ -20,6 +22,7 @@ const CRLF_PONG: &[u8] = b"\r\n";
 struct Conn<'a, S> {
     ws: WebSocketStream<S>,
     id: ConnId,
+    codec: Codec,
     shared: &'a Shared,
     commands: mpsc::UnboundedSender<Command>,
     faults: Faults,
@@ -32,6 +35,7 @@ struct Conn<'a, S> {
 pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     ws: WebSocketStream<S>,
     id: ConnId,
+    codec: Codec,
     shared: &Arc<Shared>,
     commands: mpsc::UnboundedSender<Command>,
     mut rx: mpsc::UnboundedReceiver<Command>,
@@ -41,6 +45,7 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let mut conn = Conn {
         ws,
         id,
+        codec,
         shared,
         commands,
         faults,
@@ -221,7 +226,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             self.emit(TestbedEvent::PongReceived { conn: id });
             return None;
         }
-        on_sip_frame(self.shared, id, &data, text);
+        on_sip_frame(self.shared, id, self.codec, &data, text);
         None
     }
 
@@ -259,12 +264,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     }
 }
 
-/// Where SIP messages go. Today the testbed only reports them; SIP
-/// services (registrar, relay, scripted peer) plug in here.
-fn on_sip_frame(shared: &Shared, conn: ConnId, data: &[u8], text: bool) {
+/// Where SIP messages go: reported, then handed to the SIP services
+/// (registrar, relay, scripted peer).
+fn on_sip_frame(shared: &Shared, conn: ConnId, codec: Codec, data: &[u8], text: bool) {
     shared.emit(TestbedEvent::FrameReceived {
         conn,
         data: data.to_vec(),
         text,
     });
+    crate::sip::on_frame(shared, conn, codec, data);
 }

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::peer::PeerCallState;
+
 /// Identifies one accepted TCP connection for the testbed's lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnId(pub u64);
@@ -140,6 +142,120 @@ pub enum TestbedEvent {
         /// Why, in words.
         reason: String,
     },
+    /// A REGISTER added or refreshed a binding.
+    Registered {
+        /// The connection that registered.
+        conn: ConnId,
+        /// The address-of-record (`user@domain`).
+        aor: String,
+        /// The Contact URI bound.
+        contact: String,
+        /// The lifetime granted, in seconds.
+        expires: u32,
+    },
+    /// A binding went away (un-REGISTER, `Contact: *`, or all bindings
+    /// dropped as a restart would).
+    Unregistered {
+        /// The connection that had registered it.
+        conn: ConnId,
+        /// The address-of-record.
+        aor: String,
+        /// The Contact URI.
+        contact: String,
+        /// Why, in words.
+        reason: String,
+    },
+    /// A REGISTER was answered 401 with a digest challenge.
+    AuthChallenged {
+        /// The connection.
+        conn: ConnId,
+        /// The address-of-record.
+        aor: String,
+        /// The challenge's algorithm token (`MD5`, `SHA-256`).
+        algorithm: String,
+    },
+    /// A REGISTER's credentials did not verify.
+    AuthFailed {
+        /// The connection.
+        conn: ConnId,
+        /// The address-of-record.
+        aor: String,
+        /// What was wrong, in words.
+        reason: String,
+        /// Whether the answer was 403 (too many failures) rather than a
+        /// new 401.
+        forbidden: bool,
+    },
+    /// The testbed answered a request itself (OPTIONS to it, 404 for an
+    /// unknown user, 480 for a gone connection, 100 Trying, …).
+    SipAnswered {
+        /// The connection the answer went to.
+        conn: ConnId,
+        /// The request's method.
+        method: String,
+        /// The status sent.
+        status: u16,
+    },
+    /// A SIP frame was dropped or could not be handled.
+    SipDropped {
+        /// The connection it came from.
+        conn: ConnId,
+        /// Why, in words.
+        reason: String,
+    },
+    /// A request was relayed between two client connections.
+    RequestRelayed {
+        /// The sending connection.
+        from: ConnId,
+        /// The connection it was sent on.
+        to: ConnId,
+        /// Its method.
+        method: String,
+        /// Its Call-ID.
+        call_id: String,
+    },
+    /// A response was relayed back by its top Via.
+    ResponseRelayed {
+        /// The connection it came from.
+        from: ConnId,
+        /// The connection it was sent on.
+        to: ConnId,
+        /// Its status.
+        status: u16,
+        /// The method of its CSeq.
+        method: String,
+    },
+    /// A call of the scripted peer changed state.
+    PeerCall {
+        /// The client connection of the call.
+        conn: ConnId,
+        /// Its Call-ID.
+        call_id: String,
+        /// The new state.
+        state: PeerCallState,
+    },
+    /// The scripted peer answered a request other than INVITE.
+    PeerRequest {
+        /// The connection.
+        conn: ConnId,
+        /// Its Call-ID.
+        call_id: String,
+        /// Its method.
+        method: String,
+        /// The status the peer sent.
+        status: u16,
+    },
+    /// A response to a request the scripted peer sent.
+    PeerResponse {
+        /// The connection.
+        conn: ConnId,
+        /// Its Call-ID.
+        call_id: String,
+        /// The method of its CSeq.
+        method: String,
+        /// Its status.
+        status: u16,
+    },
 }
 
 /// Why the testbed did not answer a ping.
@@ -153,7 +269,7 @@ pub enum PongWithheld {
 }
 
 impl TestbedEvent {
-    /// The connection this event is about.
+    /// The connection this event is about (the sending one for relays).
     #[must_use]
     pub fn conn(&self) -> ConnId {
         match self {
@@ -174,7 +290,18 @@ impl TestbedEvent {
             | TestbedEvent::DroppedAbnormally { conn }
             | TestbedEvent::CloseSent { conn, .. }
             | TestbedEvent::CloseReceived { conn, .. }
-            | TestbedEvent::Disconnected { conn, .. } => *conn,
+            | TestbedEvent::Disconnected { conn, .. }
+            | TestbedEvent::Registered { conn, .. }
+            | TestbedEvent::Unregistered { conn, .. }
+            | TestbedEvent::AuthChallenged { conn, .. }
+            | TestbedEvent::AuthFailed { conn, .. }
+            | TestbedEvent::SipAnswered { conn, .. }
+            | TestbedEvent::SipDropped { conn, .. }
+            | TestbedEvent::PeerCall { conn, .. }
+            | TestbedEvent::PeerRequest { conn, .. }
+            | TestbedEvent::PeerResponse { conn, .. } => *conn,
+            TestbedEvent::RequestRelayed { from, .. }
+            | TestbedEvent::ResponseRelayed { from, .. } => *from,
         }
     }
 }

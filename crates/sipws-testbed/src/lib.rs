@@ -14,10 +14,27 @@
 //!   handshakes with HTTP 503, answer without the subprotocol, stop reading
 //!   (half-open).
 //! - One [`TestbedEvent`] per thing it does, on a broadcast channel.
+//! - Subprotocol `sip` (SIP text) or `sipws.json` (the JSON codec); the
+//!   relay translates between them.
+//! - SIP services ([`SipConfig`]):
+//!   - [`registrar`]: REGISTER with digest (401 challenge, MD5 or SHA-256,
+//!     `qop=auth`; 403 after too many wrong answers), in-memory location
+//!     service keyed by address-of-record, Expires / `expires=`,
+//!     un-REGISTER, dropped on demand ([`TestbedHandle::drop_registrations`]);
+//!   - the relay (`proxy`): requests to `sip:user@domain` go over the
+//!     target's connection with a Via of the testbed's and a Record-Route
+//!     on dialog-creating requests; responses go back by the top Via;
+//!     in-dialog requests follow the Request-URI (a Contact, `.invalid`
+//!     hosts included); 100 Trying for INVITE; 404 / 480; OPTIONS to the
+//!     testbed answered 200 with Allow;
+//!   - [`peer`]: a scripted user `sip:peer@domain` that answers calls and
+//!     requests, and calls a registered client or sends it NOTIFY / INFO on
+//!     command ([`TestbedHandle::peer_call`], [`TestbedHandle::peer_request`],
+//!     [`TestbedHandle::peer_hangup`]).
 //!
-//! Other frames (SIP messages) are reported as
-//! [`TestbedEvent::FrameReceived`]; the dispatch point for SIP services
-//! (registrar, relay) is `connection::on_sip_frame`.
+//! Every data frame other than CRLF keepalives is reported as
+//! [`TestbedEvent::FrameReceived`], then handed to the SIP services
+//! (`connection::on_sip_frame` → [`sip`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -33,7 +50,11 @@
 mod connection;
 pub mod event;
 pub mod fault;
+pub mod peer;
+mod proxy;
+pub mod registrar;
 mod server;
+pub mod sip;
 mod tls;
 
 use std::collections::HashMap;
@@ -50,6 +71,11 @@ use tokio::task::JoinHandle;
 
 pub use event::{ConnId, PongWithheld, TestbedEvent};
 pub use fault::Faults;
+pub use peer::{PeerCallState, PeerError};
+pub use registrar::{parse_users, Binding, User};
+pub use sip::SipConfig;
+
+use sipws_core::codec::Codec;
 
 /// Certificate and key files for `wss://`.
 #[derive(Debug, Clone)]
@@ -66,8 +92,12 @@ pub struct TestbedConfig {
     /// Where to listen; must be a loopback address (default `127.0.0.1:0`,
     /// a free port).
     pub bind: SocketAddr,
-    /// Subprotocols accepted, in order of preference (default `["sip"]`).
+    /// Subprotocols accepted, in order of preference (default `sip`, then
+    /// the JSON codec's `sipws.json`). Frames of a connection that chose
+    /// the JSON token are decoded and encoded with the JSON codec.
     pub protocols: Vec<String>,
+    /// The SIP services: domain, users, digest algorithm, scripted peer.
+    pub sip: SipConfig,
     /// Faults in force from the start.
     pub faults: Faults,
     /// Serve `wss://` with these files (default: `ws://`).
@@ -81,7 +111,11 @@ impl Default for TestbedConfig {
     fn default() -> Self {
         TestbedConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            protocols: vec!["sip".to_owned()],
+            protocols: vec![
+                Codec::Text.subprotocol().to_owned(),
+                Codec::Json.subprotocol().to_owned(),
+            ],
+            sip: SipConfig::default(),
             faults: Faults::default(),
             tls: None,
             event_capacity: 1024,
@@ -112,8 +146,19 @@ pub(crate) struct Shared {
     pub(crate) protocols: Vec<String>,
     pub(crate) faults: watch::Sender<Faults>,
     pub(crate) events: broadcast::Sender<TestbedEvent>,
-    pub(crate) conns: Mutex<HashMap<ConnId, mpsc::UnboundedSender<Command>>>,
+    pub(crate) conns: Mutex<HashMap<ConnId, ConnEntry>>,
     pub(crate) next_conn: AtomicU64,
+    pub(crate) sip_config: SipConfig,
+    pub(crate) sip: Mutex<sip::SipState>,
+}
+
+/// An open connection as the testbed knows it.
+#[derive(Debug)]
+pub(crate) struct ConnEntry {
+    /// Its command channel.
+    pub(crate) tx: mpsc::UnboundedSender<Command>,
+    /// The codec of its subprotocol.
+    pub(crate) codec: Codec,
 }
 
 impl Shared {
@@ -126,13 +171,13 @@ impl Shared {
         let conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
         conns
             .values()
-            .filter(|tx| tx.send(command.clone()).is_ok())
+            .filter(|e| e.tx.send(command.clone()).is_ok())
             .count()
     }
 
     fn command_one(&self, conn: ConnId, command: Command) -> bool {
         let conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
-        conns.get(&conn).is_some_and(|tx| tx.send(command).is_ok())
+        conns.get(&conn).is_some_and(|e| e.tx.send(command).is_ok())
     }
 }
 
@@ -169,6 +214,8 @@ impl Testbed {
             events,
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
+            sip: Mutex::new(sip::SipState::new(&config.sip, nonce_secret(addr))),
+            sip_config: config.sip,
         });
         let accept = tokio::spawn(server::accept_loop(listener, acceptor, shared.clone()));
         Ok(Testbed {
@@ -308,4 +355,111 @@ impl TestbedHandle {
         ids.sort();
         ids
     }
+
+    /// Forgets every registration, as a server restart would (the
+    /// "restart" fault); connections stay open. Returns how many bindings
+    /// went, each reported as [`TestbedEvent::Unregistered`].
+    pub fn drop_registrations(&self) -> usize {
+        sip::with_state(&self.shared, |state, _, out| {
+            let gone = state.registrar.drop_all();
+            let n = gone.len();
+            for (aor, b) in gone {
+                out.event(TestbedEvent::Unregistered {
+                    conn: b.conn,
+                    aor,
+                    contact: b.contact,
+                    reason: "registrations dropped (restart)".into(),
+                });
+            }
+            n
+        })
+    }
+
+    /// The live bindings: (address-of-record, binding), sorted by
+    /// address-of-record.
+    #[must_use]
+    pub fn bindings(&self) -> Vec<(String, Binding)> {
+        sip::with_state(&self.shared, |state, cx, _| state.registrar.all(cx.now))
+    }
+
+    /// The scripted peer calls `target` (`user`, `user@domain` or
+    /// `sip:user@domain`, registered): INVITE with the peer's SDP, ACK of
+    /// the 200. Returns the Call-ID; progress comes as
+    /// [`TestbedEvent::PeerCall`].
+    pub fn peer_call(&self, target: &str) -> Result<String, PeerError> {
+        sip::with_state(&self.shared, |state, cx, out| {
+            let (aor, b) = live_binding(state, cx, target)?;
+            state.peer.call(cx, b.conn, &aor, &b.contact, out)
+        })
+    }
+
+    /// The scripted peer sends `method` (NOTIFY, INFO, MESSAGE, BYE, …):
+    /// inside its dialog when `target` is the Call-ID of one of its calls,
+    /// else outside any dialog to the registered user `target`. Returns
+    /// the Call-ID; the answer comes as [`TestbedEvent::PeerResponse`].
+    pub fn peer_request(
+        &self,
+        target: &str,
+        method: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<String, PeerError> {
+        sip::with_state(&self.shared, |state, cx, out| {
+            if state.peer.has_call(target) {
+                state
+                    .peer
+                    .in_dialog(cx, target, method, content_type, body, out)?;
+                return Ok(target.to_owned());
+            }
+            let (aor, b) = live_binding(state, cx, target)?;
+            state.peer.out_of_dialog(
+                cx,
+                b.conn,
+                &aor,
+                &b.contact,
+                method,
+                content_type,
+                body,
+                out,
+            )
+        })
+    }
+
+    /// The scripted peer hangs up its call `call_id` (BYE).
+    pub fn peer_hangup(&self, call_id: &str) -> Result<(), PeerError> {
+        sip::with_state(&self.shared, |state, cx, out| {
+            state.peer.in_dialog(cx, call_id, "BYE", None, b"", out)
+        })
+    }
+}
+
+/// The newest live binding of `target`.
+fn live_binding(
+    state: &mut sip::SipState,
+    cx: &sip::SipContext<'_>,
+    target: &str,
+) -> Result<(String, Binding), PeerError> {
+    let t = target.trim().trim_start_matches('<').trim_end_matches('>');
+    let t = t.strip_prefix("sip:").unwrap_or(t);
+    let aor = match t.split_once('@') {
+        Some((user, host)) => cx.aor(user, host),
+        None => cx.aor(t, &cx.config.domain),
+    };
+    let bindings = state.registrar.lookup(&aor, cx.now);
+    if bindings.is_empty() {
+        return Err(PeerError::NotRegistered(aor));
+    }
+    match bindings.into_iter().find(|b| cx.alive(b.conn)) {
+        Some(b) => Ok((aor, b)),
+        None => Err(PeerError::Gone(aor)),
+    }
+}
+
+/// A secret for the registrar's nonces: not cryptographic randomness (the
+/// testbed serves loopback tests), but different per run.
+fn nonce_secret(addr: SocketAddr) -> Vec<u8> {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{t}:{addr}:{}", std::process::id()).into_bytes()
 }

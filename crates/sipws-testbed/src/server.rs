@@ -14,7 +14,9 @@ use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::connection;
-use crate::{ConnId, Shared, TestbedEvent};
+use sipws_core::codec::Codec;
+
+use crate::{ConnEntry, ConnId, Shared, TestbedEvent};
 
 pub(crate) async fn accept_loop(
     listener: TcpListener,
@@ -58,7 +60,9 @@ async fn secure_then_upgrade(
 
 /// What the handshake callback decided.
 enum Verdict {
-    Accepted(Option<String>),
+    /// The subprotocol put in the answer (`None` when omitted by the
+    /// fault) and the codec of the one chosen.
+    Accepted(Option<String>, Codec),
     Refused(u16),
 }
 
@@ -82,16 +86,17 @@ where
             verdict = Verdict::Refused(400);
             return Err(error_response(
                 StatusCode::BAD_REQUEST,
-                "Sec-WebSocket-Protocol must offer sip",
+                "Sec-WebSocket-Protocol must offer sip (or sipws.json)",
             ));
         };
+        let codec = Codec::for_subprotocol(&protocol).unwrap_or_default();
         if shared.faults.borrow().omit_subprotocol {
-            verdict = Verdict::Accepted(None);
+            verdict = Verdict::Accepted(None, codec);
         } else {
             if let Ok(value) = HeaderValue::from_str(&protocol) {
                 response.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
             }
-            verdict = Verdict::Accepted(Some(protocol));
+            verdict = Verdict::Accepted(Some(protocol), codec);
         }
         Ok(response)
     };
@@ -101,15 +106,21 @@ where
     let result =
         tokio_tungstenite::accept_hdr_async_with_config(stream, decide, Some(config)).await;
     match (result, verdict) {
-        (Ok(ws), Verdict::Accepted(protocol)) => {
+        (Ok(ws), Verdict::Accepted(protocol, codec)) => {
             let (tx, rx) = mpsc::unbounded_channel();
             shared
                 .conns
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(conn, tx.clone());
+                .insert(
+                    conn,
+                    ConnEntry {
+                        tx: tx.clone(),
+                        codec,
+                    },
+                );
             shared.emit(TestbedEvent::Upgraded { conn, protocol });
-            let reason = connection::serve(ws, conn, &shared, tx, rx).await;
+            let reason = connection::serve(ws, conn, codec, &shared, tx, rx).await;
             shared
                 .conns
                 .lock()
