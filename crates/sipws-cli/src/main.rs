@@ -24,6 +24,10 @@ enum Command {
     /// Open a link to a server and keep it alive, printing each link event
     /// (pings, pongs, deaths, reconnects) with its time since start.
     Connect(Box<cmd::connect::Args>),
+    /// Run the embedded testbed on loopback (registrar with digest, relay,
+    /// scripted peer, faults); prints its URL first, then one line per
+    /// event, until Ctrl-C.
+    Serve(Box<cmd::serve::Args>),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +35,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Parse(args) => cmd::parse::run(&args),
         Command::Connect(args) => cmd::connect::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
     }
 }
