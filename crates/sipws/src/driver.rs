@@ -17,10 +17,12 @@
 
 use std::future::{pending, Future};
 use std::pin::Pin;
+use std::time::Duration;
 
 use sipws_core::link::{
     CloseInfo, ConnectError as CoreConnectError, Link, Opcode, SendError, Transmit, XorShift64,
 };
+use sipws_core::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
@@ -30,7 +32,36 @@ use crate::transport::{
     WsConnection,
 };
 
-/// A request from a handle to the task.
+/// The sans-IO surface the task drives: a bare [`Link`] or a whole user
+/// agent (which owns its link). Socket news and time go in, socket
+/// commands come out; the machine delivers its own events (to a channel,
+/// to waiting handles).
+pub(crate) trait Machine: Send + 'static {
+    /// A request from a handle to the task.
+    type Command: Send + 'static;
+    /// Start connecting.
+    fn connect(&mut self, now: Instant);
+    /// Every handle is gone: close.
+    fn close(&mut self, now: Instant);
+    fn handle_open(&mut self, now: Instant, protocol: Option<&str>);
+    fn handle_frame(&mut self, now: Instant, data: &[u8], opcode: Opcode);
+    fn handle_ws_pong(&mut self, now: Instant);
+    fn handle_closed(&mut self, now: Instant, info: CloseInfo);
+    fn handle_connect_failed(&mut self, now: Instant, why: CoreConnectError);
+    fn handle_timeout(&mut self, now: Instant);
+    fn poll_transmit(&mut self) -> Option<Transmit>;
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// Deliver every pending event, stamped with `elapsed` (`now` for
+    /// anything the delivery feeds back into the core).
+    fn deliver_events(&mut self, now: Instant, elapsed: Duration);
+    /// The socket broke with this typed error (a close report follows).
+    fn transport_error(&mut self, elapsed: Duration, error: TransportError);
+    /// Apply a command; a returned sender is answered once the machine's
+    /// output has been executed.
+    fn command(&mut self, now: Instant, command: Self::Command) -> Option<oneshot::Sender<()>>;
+}
+
+/// A request from a [`LinkHandle`](crate::LinkHandle) to a link task.
 #[derive(Debug)]
 pub(crate) enum Command {
     Connect,
@@ -46,39 +77,110 @@ pub(crate) enum Command {
     ProbeAnswered,
 }
 
+/// A bare link and the channel its events go to.
+pub(crate) struct LinkMachine {
+    pub(crate) link: Link<XorShift64>,
+    pub(crate) events: mpsc::UnboundedSender<Box<TimedEvent>>,
+}
+
+impl LinkMachine {
+    fn emit(&self, elapsed: Duration, event: Event) {
+        // The application may have stopped listening; the link runs on.
+        let _ = self.events.send(Box::new(TimedEvent { elapsed, event }));
+    }
+}
+
+impl Machine for LinkMachine {
+    type Command = Box<Command>;
+    fn connect(&mut self, now: Instant) {
+        self.link.connect(now);
+    }
+    fn close(&mut self, now: Instant) {
+        self.link.close(now);
+    }
+    fn handle_open(&mut self, now: Instant, protocol: Option<&str>) {
+        self.link.handle_open(now, protocol);
+    }
+    fn handle_frame(&mut self, now: Instant, data: &[u8], opcode: Opcode) {
+        self.link.handle_frame(now, data, opcode);
+    }
+    fn handle_ws_pong(&mut self, now: Instant) {
+        self.link.handle_ws_pong(now);
+    }
+    fn handle_closed(&mut self, now: Instant, info: CloseInfo) {
+        self.link.handle_closed(now, info);
+    }
+    fn handle_connect_failed(&mut self, now: Instant, why: CoreConnectError) {
+        self.link.handle_connect_failed(now, why);
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.link.handle_timeout(now);
+    }
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.link.poll_transmit()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.link.poll_timeout()
+    }
+    fn deliver_events(&mut self, _now: Instant, elapsed: Duration) {
+        while let Some(event) = self.link.poll_event() {
+            self.emit(elapsed, Event::Link(event));
+        }
+    }
+    fn transport_error(&mut self, elapsed: Duration, error: TransportError) {
+        self.emit(elapsed, Event::Transport(error));
+    }
+    fn command(&mut self, now: Instant, command: Box<Command>) -> Option<oneshot::Sender<()>> {
+        match *command {
+            Command::Connect => self.link.connect(now),
+            Command::Send {
+                data,
+                opcode,
+                reply,
+            } => {
+                let _ = reply.send(self.link.send(now, data, opcode));
+            }
+            Command::Close { reply } => {
+                self.link.close(now);
+                return Some(reply);
+            }
+            Command::NetworkChanged => self.link.handle_network_change(now),
+            Command::ProbeAnswered => self.link.handle_probe_answered(now),
+        }
+        None
+    }
+}
+
 type Connecting = Pin<Box<dyn Future<Output = Result<Box<WsConnection>, ConnectError>> + Send>>;
 
 /// What woke the task.
-enum Wake {
-    Command(Option<Box<Command>>),
+enum Wake<C> {
+    Command(Option<C>),
     Inbound(Inbound),
     Connected(Result<Box<WsConnection>, ConnectError>),
     Timer,
 }
 
-pub(crate) struct Driver {
-    link: Link<XorShift64>,
+pub(crate) struct Driver<M: Machine> {
+    machine: M,
     transport: Transport,
     clock: Clock,
-    commands: mpsc::UnboundedReceiver<Box<Command>>,
-    events: mpsc::UnboundedSender<Box<TimedEvent>>,
+    commands: mpsc::UnboundedReceiver<M::Command>,
     conn: Option<Box<WsConnection>>,
     connecting: Option<Connecting>,
 }
 
-impl Driver {
+impl<M: Machine> Driver<M> {
     pub(crate) fn new(
-        link: Link<XorShift64>,
+        machine: M,
         transport: Transport,
-        commands: mpsc::UnboundedReceiver<Box<Command>>,
-        events: mpsc::UnboundedSender<Box<TimedEvent>>,
+        commands: mpsc::UnboundedReceiver<M::Command>,
     ) -> Self {
         Driver {
-            link,
+            machine,
             transport,
             clock: Clock::start(),
             commands,
-            events,
             conn: None,
             connecting: None,
         }
@@ -87,18 +189,18 @@ impl Driver {
     /// Runs until every handle is gone.
     pub(crate) async fn run(mut self) {
         let now = self.clock.now();
-        self.link.connect(now);
+        self.machine.connect(now);
         let sleep = tokio::time::sleep_until(self.clock.deadline(now));
         tokio::pin!(sleep);
-        let mut armed: Option<sipws_core::time::Instant> = None;
+        let mut armed: Option<Instant> = None;
         loop {
             self.drain().await;
 
             // The one timer: reset only when the core's deadline moves.
-            let deadline = self.link.poll_timeout();
+            let deadline = self.machine.poll_timeout();
             if let Some(at) = deadline {
                 if at <= self.clock.now() {
-                    self.link.handle_timeout(self.clock.now());
+                    self.machine.handle_timeout(self.clock.now());
                     continue;
                 }
                 if armed != Some(at) {
@@ -117,65 +219,51 @@ impl Driver {
             match wake {
                 Wake::Command(None) => {
                     // Every handle is gone: close politely and stop.
-                    self.link.close(now);
+                    self.machine.close(now);
                     self.drain().await;
                     return;
                 }
-                Wake::Command(Some(command)) => self.command(*command).await,
+                Wake::Command(Some(command)) => {
+                    if let Some(reply) = self.machine.command(now, command) {
+                        self.drain().await;
+                        let _ = reply.send(());
+                    }
+                }
                 Wake::Inbound(inbound) => self.inbound(inbound),
                 Wake::Connected(result) => {
                     self.connecting = None;
                     match result {
                         Ok(conn) => {
                             let protocol = Some(conn.protocol()).filter(|p| !p.is_empty());
-                            self.link.handle_open(now, protocol);
+                            self.machine.handle_open(now, protocol);
                             self.conn = Some(conn);
                         }
-                        Err(e) => self.link.handle_connect_failed(now, core_connect_error(e)),
+                        Err(e) => self
+                            .machine
+                            .handle_connect_failed(now, core_connect_error(e)),
                     }
                 }
-                Wake::Timer => self.link.handle_timeout(now),
+                Wake::Timer => self.machine.handle_timeout(now),
             }
-        }
-    }
-
-    async fn command(&mut self, command: Command) {
-        let now = self.clock.now();
-        match command {
-            Command::Connect => self.link.connect(now),
-            Command::Send {
-                data,
-                opcode,
-                reply,
-            } => {
-                let _ = reply.send(self.link.send(now, data, opcode));
-            }
-            Command::Close { reply } => {
-                self.link.close(now);
-                self.drain().await;
-                let _ = reply.send(());
-            }
-            Command::NetworkChanged => self.link.handle_network_change(now),
-            Command::ProbeAnswered => self.link.handle_probe_answered(now),
         }
     }
 
     fn inbound(&mut self, inbound: Inbound) {
         let now = self.clock.now();
         match inbound {
-            Inbound::Frame { data, kind } => self.link.handle_frame(now, &data, opcode(kind)),
-            Inbound::Pong => self.link.handle_ws_pong(now),
+            Inbound::Frame { data, kind } => self.machine.handle_frame(now, &data, opcode(kind)),
+            Inbound::Pong => self.machine.handle_ws_pong(now),
             Inbound::Closed(report) => {
                 self.conn = None;
                 let reason = match report.error {
                     Some(e) => {
                         let text = e.to_string();
-                        self.emit(Event::Transport(e));
+                        self.machine.transport_error(self.clock.elapsed(), e);
                         text
                     }
                     None => report.reason,
                 };
-                self.link.handle_closed(
+                self.machine.handle_closed(
                     now,
                     CloseInfo {
                         code: report.clean.then_some(report.code),
@@ -187,14 +275,13 @@ impl Driver {
         }
     }
 
-    /// Executes every queued command and forwards every event, until the
+    /// Executes every queued command and delivers every event, until the
     /// core has nothing more to say.
     async fn drain(&mut self) {
         loop {
-            while let Some(event) = self.link.poll_event() {
-                self.emit(Event::Link(event));
-            }
-            let Some(transmit) = self.link.poll_transmit() else {
+            self.machine
+                .deliver_events(self.clock.now(), self.clock.elapsed());
+            let Some(transmit) = self.machine.poll_transmit() else {
                 return;
             };
             self.execute(transmit).await;
@@ -253,8 +340,8 @@ impl Driver {
     fn broken(&mut self, error: TransportError) {
         self.conn = None;
         let reason = error.to_string();
-        self.emit(Event::Transport(error));
-        self.link.handle_closed(
+        self.machine.transport_error(self.clock.elapsed(), error);
+        self.machine.handle_closed(
             self.clock.now(),
             CloseInfo {
                 code: None,
@@ -262,14 +349,6 @@ impl Driver {
                 clean: false,
             },
         );
-    }
-
-    fn emit(&self, event: Event) {
-        // The application may have stopped listening; the link runs on.
-        let _ = self.events.send(Box::new(TimedEvent {
-            elapsed: self.clock.elapsed(),
-            event,
-        }));
     }
 }
 

@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, Hasher};
 use sipws_core::link::{ConfigError, Link, LinkConfig, Opcode, SendError, XorShift64};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::driver::{Command, Driver};
+use crate::driver::{Command, Driver, LinkMachine};
 use crate::event::TimedEvent;
 use crate::tls::TlsConfigError;
 use crate::transport::{Transport, TransportConfig};
@@ -120,7 +120,11 @@ pub fn spawn(config: DriverConfig) -> Result<(LinkHandle, LinkEvents), StartErro
 pub fn spawn_with(link: Link<XorShift64>, transport: Transport) -> (LinkHandle, LinkEvents) {
     let (commands_tx, commands_rx) = mpsc::unbounded_channel();
     let (events_tx, events_rx) = mpsc::unbounded_channel();
-    tokio::spawn(Driver::new(link, transport, commands_rx, events_tx).run());
+    let machine = LinkMachine {
+        link,
+        events: events_tx,
+    };
+    tokio::spawn(Driver::new(machine, transport, commands_rx).run());
     (
         LinkHandle {
             commands: commands_tx,
@@ -131,7 +135,7 @@ pub fn spawn_with(link: Link<XorShift64>, transport: Transport) -> (LinkHandle, 
 
 /// A seed for jitter from the standard library's per-process random keys
 /// (no cryptographic strength needed).
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     let mut h = RandomState::new().build_hasher();
     h.write_u64(0x5157_5753);
     h.finish()

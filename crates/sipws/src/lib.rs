@@ -27,6 +27,8 @@
 //! - [`tls`]: certificate verification settings for `wss://`.
 //! - [`dispatch`]: the router's application API: callbacks and streams of
 //!   messages per rule (`Dispatcher`).
+//! - [`ua`]: the user agent (registration, calls, INFO/NOTIFY/MESSAGE/
+//!   OPTIONS) behind async methods, run by the same task loop as a link.
 //! - `driver`: the per-link task; [`spawn`], [`LinkHandle`] and
 //!   [`LinkEvents`] are its interface.
 
@@ -39,6 +41,7 @@ pub mod event;
 mod handle;
 pub mod tls;
 pub mod transport;
+pub mod ua;
 
 pub use event::{Event, TimedEvent};
 pub use handle::{
