@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use sipws::ua::{Call, CallEvent, UaEvents, UaStreamEvent, UserAgent, UserAgentConfig};
+use sipws::ua::{Call, CallEvent, RuleMatch, UaEvents, UaStreamEvent, UserAgent, UserAgentConfig};
 use sipws_core::link::LinkEvent;
+use sipws_core::router::Priority;
 use sipws_core::ua::{CallEndReason, Target, UaEvent};
 
 const STEP: Duration = Duration::from_secs(15);
@@ -313,6 +314,57 @@ async fn two_agents_register_call_exchange_and_survive_a_restart() {
     .await
     .expect("MESSAGE");
     assert_eq!(r.status, 200, "{r:?}");
+    // Application rules in front of the defaults: a stream whose requests
+    // wait for `respond`, and a callback whose status is sent at once.
+    let (rule, mut taken) = bob
+        .add_rule("MESSAGE body~urgent", Priority::APPLICATION)
+        .await
+        .expect("task")
+        .expect("rule parses");
+    let to_bob = Target::Uri(format!("sip:bob@{domain}"));
+    let sent = {
+        let alice = alice.clone();
+        let to_bob = to_bob.clone();
+        tokio::spawn(async move { alice.message(to_bob, "text/plain", b"urgent: hi").await })
+    };
+    let txn = match within("rule stream", STEP, taken.recv()).await {
+        Some(RuleMatch::Request { txn, message, .. }) => {
+            assert_eq!(message.body(), b"urgent: hi");
+            txn
+        }
+        other => panic!("expected a request: {other:?}"),
+    };
+    bob.respond(txn, 202, None, b"").await.expect("respond");
+    let r = within("202 at alice", STEP, sent)
+        .await
+        .expect("task")
+        .expect("MESSAGE");
+    assert_eq!(r.status, 202, "{r:?}");
+    assert!(bob.remove_rule(rule).await.expect("task"));
+    bob.on_request("NOTIFY event=presence", Priority::APPLICATION, |m| {
+        assert!(matches!(m, RuleMatch::Request { .. }));
+        489
+    })
+    .await
+    .expect("task")
+    .expect("rule parses");
+    let r = within(
+        "NOTIFY answered by the callback",
+        STEP,
+        alice.notify(to_bob.clone(), "presence", "text/plain", b"open"),
+    )
+    .await
+    .expect("NOTIFY");
+    assert_eq!(r.status, 489, "{r:?}");
+    let r = within(
+        "NOTIFY past the rule",
+        STEP,
+        alice.notify(to_bob, "dialog", "text/plain", b"x"),
+    )
+    .await
+    .expect("NOTIFY");
+    assert_eq!(r.status, 200, "{r:?}");
+
     let r = within(
         "OPTIONS to the server",
         STEP,
