@@ -132,34 +132,27 @@ impl Peer {
             }
             "BYE" => {
                 if known {
-                    self.answer(cx, conn, req, 200, out);
+                    self.answer(conn, req, 200, out);
                     self.set_state(&call_id, PeerCallState::Ended, out);
                     self.calls.remove(&call_id);
                 } else {
-                    self.answer(cx, conn, req, 481, out);
+                    self.answer(conn, req, 481, out);
                 }
             }
             "CANCEL" | "INFO" | "NOTIFY" | "MESSAGE" | "OPTIONS" | "UPDATE" | "SUBSCRIBE"
             | "PRACK" => {
                 let in_dialog = req.to().is_some_and(|t| t.tag().is_some());
                 if in_dialog && !known && method != "CANCEL" && method != "OPTIONS" {
-                    self.answer(cx, conn, req, 481, out);
+                    self.answer(conn, req, 481, out);
                 } else {
-                    self.answer(cx, conn, req, 200, out);
+                    self.answer(conn, req, 200, out);
                 }
             }
-            _ => self.answer(cx, conn, req, 405, out),
+            _ => self.answer(conn, req, 405, out),
         }
     }
 
-    fn answer(
-        &self,
-        cx: &SipContext<'_>,
-        conn: ConnId,
-        req: &Message<'_>,
-        status: u16,
-        out: &mut Outbox,
-    ) {
+    fn answer(&self, conn: ConnId, req: &Message<'_>, status: u16, out: &mut Outbox) {
         let mut b = ResponseBuilder::reply_to(req, status).to_tag(tag_for(req));
         if status == 405 || req.method() == Some("OPTIONS") {
             b = b.header(HeaderName::Allow, crate::sip::ALLOW);
@@ -176,7 +169,6 @@ impl Peer {
             method: req.method().unwrap_or("").to_owned(),
             status,
         });
-        let _ = cx;
         out.send_built(conn, b.build());
     }
 
@@ -191,7 +183,7 @@ impl Peer {
         let tag = tag_for(req);
         let re_invite = req.to().is_some_and(|t| t.tag().is_some());
         if re_invite && !self.calls.contains_key(&call_id) {
-            self.answer(cx, conn, req, 481, out);
+            self.answer(conn, req, 481, out);
             return;
         }
         let contact = format!("<{}>", cx.peer_contact());

@@ -69,34 +69,27 @@ pub(crate) fn request(
         return;
     }
     match target {
-        Target::Myself => answer_myself(cx, conn, msg, out),
+        Target::Myself => answer_myself(conn, msg, out),
         Target::Peer => state.peer.on_request(cx, conn, msg, out),
-        Target::NotFound => refuse(cx, conn, msg, 404, "Not Found", out),
-        Target::Gone => refuse(cx, conn, msg, 480, "Temporarily Unavailable", out),
+        Target::NotFound => refuse(conn, msg, 404, "Not Found", out),
+        Target::Gone => refuse(conn, msg, 480, "Temporarily Unavailable", out),
         Target::Conn(to, uri) => forward(cx, conn, to, uri, msg, owned, out),
     }
 }
 
-fn refuse(
-    cx: &SipContext<'_>,
-    conn: ConnId,
-    msg: &Message<'_>,
-    status: u16,
-    reason: &str,
-    out: &mut Outbox,
-) {
+fn refuse(conn: ConnId, msg: &Message<'_>, status: u16, reason: &str, out: &mut Outbox) {
     if msg.method() != Some("ACK") {
-        out.reply(conn, msg, status, reason, cx);
+        out.reply(conn, msg, status, reason);
     }
 }
 
 /// Requests for the testbed itself: OPTIONS (200 with Allow), REGISTER
 /// (handled before), others 405.
-fn answer_myself(cx: &SipContext<'_>, conn: ConnId, msg: &Message<'_>, out: &mut Outbox) {
+fn answer_myself(conn: ConnId, msg: &Message<'_>, out: &mut Outbox) {
     match msg.method() {
-        Some("OPTIONS") => out.reply(conn, msg, 200, "OK", cx),
+        Some("OPTIONS") => out.reply(conn, msg, 200, "OK"),
         Some("ACK") => {}
-        _ => out.reply(conn, msg, 405, "Method Not Allowed", cx),
+        _ => out.reply(conn, msg, 405, "Method Not Allowed"),
     }
 }
 
@@ -149,11 +142,11 @@ fn forward(
     let method = msg.method().unwrap_or("").to_owned();
     let max_forwards = msg.max_forwards().unwrap_or(70);
     if max_forwards == 0 {
-        refuse(cx, from, msg, 483, "Too Many Hops", out);
+        refuse(from, msg, 483, "Too Many Hops", out);
         return;
     }
     if method == "INVITE" {
-        out.reply(from, msg, 100, "Trying", cx);
+        out.reply(from, msg, 100, "Trying");
     }
     let mut headers: Vec<OwnedHeader> = owned.headers().to_vec();
     let client_branch = msg.via().and_then(|v| v.branch()).unwrap_or("");

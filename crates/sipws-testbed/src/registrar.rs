@@ -130,7 +130,7 @@ impl Registrar {
             .and_then(|to| to.sip_uri())
             .and_then(|u| Some(cx.aor(u.user?, u.host_unbracketed())))
         else {
-            out.reply(conn, req, 400, "To without a SIP user", cx);
+            out.reply(conn, req, 400, "To without a SIP user");
             return;
         };
         if !cx.config.users.is_empty() && !self.authenticate(cx, conn, req, &aor, out) {
@@ -194,7 +194,7 @@ impl Registrar {
         });
         if forbidden {
             self.failures.remove(&(conn, aor.to_owned()));
-            out.reply(conn, req, 403, "Forbidden", cx);
+            out.reply(conn, req, 403, "Forbidden");
         } else {
             self.challenge(cx, conn, req, aor, false, out);
         }
@@ -240,7 +240,7 @@ impl Registrar {
             match c {
                 Ok(c) => contacts.push(c),
                 Err(_) => {
-                    out.reply(conn, req, 400, "Bad Contact", cx);
+                    out.reply(conn, req, 400, "Bad Contact");
                     return;
                 }
             }
@@ -249,7 +249,7 @@ impl Registrar {
         list.retain(|b| b.expires_at > now);
         if contacts.iter().any(|c| matches!(c, Contact::Wildcard)) {
             if contacts.len() != 1 || header_expires != Some(0) {
-                out.reply(conn, req, 400, "Contact * needs Expires: 0 alone", cx);
+                out.reply(conn, req, 400, "Contact * needs Expires: 0 alone");
                 return;
             }
             for b in list.drain(..) {
@@ -338,4 +338,37 @@ pub fn algorithm_from_name(name: &str) -> Option<Algorithm> {
         "sha256" | "sha-256" => Some(Algorithm::Sha256),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_file_lines() {
+        let users = parse_users("# users\nalice:secret\n\n bob : p:w \n").unwrap();
+        assert_eq!(
+            users,
+            vec![
+                User {
+                    name: "alice".into(),
+                    password: "secret".into()
+                },
+                User {
+                    name: "bob".into(),
+                    password: " p:w".into()
+                },
+            ]
+        );
+        assert_eq!(parse_users("alice:x\nnocolon\n"), Err(2));
+        assert_eq!(parse_users(":pw"), Err(1));
+    }
+
+    #[test]
+    fn algorithm_names() {
+        assert_eq!(algorithm_from_name("md5"), Some(Algorithm::Md5));
+        assert_eq!(algorithm_from_name("SHA-256"), Some(Algorithm::Sha256));
+        assert_eq!(algorithm_from_name("sha256"), Some(Algorithm::Sha256));
+        assert_eq!(algorithm_from_name("crc32"), None);
+    }
 }

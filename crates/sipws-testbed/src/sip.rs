@@ -172,14 +172,7 @@ impl Outbox {
     }
 
     /// Answers `req` itself with `status` (a To tag on final answers).
-    pub(crate) fn reply(
-        &mut self,
-        conn: ConnId,
-        req: &Message<'_>,
-        status: u16,
-        reason: &str,
-        cx: &SipContext<'_>,
-    ) {
+    pub(crate) fn reply(&mut self, conn: ConnId, req: &Message<'_>, status: u16, reason: &str) {
         let mut b = ResponseBuilder::reply_to(req, status).reason(reason);
         if status > 100 {
             b = b.to_tag(tag_for(req));
@@ -189,7 +182,6 @@ impl Outbox {
                 .header(HeaderName::Allow, ALLOW)
                 .header(HeaderName::Server, "sipws-testbed");
         }
-        let _ = cx;
         self.event(TestbedEvent::SipAnswered {
             conn,
             method: req.method().unwrap_or("").to_owned(),
@@ -374,4 +366,36 @@ pub(crate) fn on_frame(shared: &Shared, conn: ConnId, codec: Codec, data: &[u8])
             proxy::response(state, cx, conn, &msg, &owned, out);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_entry_split_ignores_commas_in_brackets_and_quotes() {
+        assert_eq!(
+            split_first_entry("<sip:a@b;lr>, <sip:c@d>"),
+            ("<sip:a@b;lr>", Some("<sip:c@d>"))
+        );
+        assert_eq!(
+            split_first_entry("\"x, y\" <sip:a@b?h=1,2>;p=1 , <sip:c@d>"),
+            ("\"x, y\" <sip:a@b?h=1,2>;p=1", Some("<sip:c@d>"))
+        );
+        assert_eq!(split_first_entry("<sip:a@b>"), ("<sip:a@b>", None));
+        assert_eq!(split_first_entry("<sip:a@b>, "), ("<sip:a@b>", None));
+    }
+
+    #[test]
+    fn contact_keys_fold_the_host_and_keep_the_port() {
+        assert_eq!(
+            contact_key("sip:a@AbC.invalid;transport=ws").as_deref(),
+            Some("abc.invalid")
+        );
+        assert_eq!(
+            contact_key("sip:a@127.0.0.1:5060").as_deref(),
+            Some("127.0.0.1:5060")
+        );
+        assert_eq!(contact_key("not a uri"), None);
+    }
 }

@@ -645,3 +645,141 @@ async fn json_client_talks_to_text_client() {
     alice.answer(&got, 200, "").await;
     assert_eq!(bob.recv().await.status(), Some(200));
 }
+
+#[tokio::test]
+async fn cancel_follows_the_invite_and_the_487_is_acked() {
+    let tb = testbed(Algorithm::Md5).await;
+    let mut alice = Client::registered(&tb.url(), "alice", Codec::Text).await;
+    let mut bob = Client::registered(&tb.url(), "bob", Codec::Text).await;
+    let bob_aor = bob.aor();
+    let to = format!("<{bob_aor}>");
+    let invite = alice
+        .request("INVITE", &bob_aor, &to, "c-1")
+        .build()
+        .unwrap();
+    alice.send(&invite).await;
+    assert_eq!(alice.recv().await.status(), Some(100));
+    let at_bob = bob.recv().await;
+    bob.answer(&at_bob, 180, "").await;
+    assert_eq!(alice.recv().await.status(), Some(180));
+
+    // CANCEL: same Via branch, Call-ID, CSeq number and Request-URI.
+    let mut cancel = invite.clone();
+    cancel = OwnedMessage::from_parts(
+        sipws_core::message::OwnedStartLine::Request {
+            method: "CANCEL".into(),
+            uri: bob_aor.clone(),
+            version: "SIP/2.0".into(),
+        },
+        cancel.headers().to_vec(),
+        Vec::new(),
+    )
+    .unwrap();
+    let seq = alice.cseq;
+    cancel
+        .set_header(HeaderName::CSeq, format!("{seq} CANCEL"))
+        .unwrap();
+    cancel.remove_headers(HeaderName::Contact);
+    alice.send(&cancel).await;
+    let cancel_at_bob = bob.recv().await;
+    assert_eq!(cancel_at_bob.method(), Some("CANCEL"));
+    // The testbed's branch for the CANCEL is its branch for the INVITE.
+    assert_eq!(
+        cancel_at_bob.headers_named(HeaderName::Via).next(),
+        at_bob.headers_named(HeaderName::Via).next()
+    );
+    bob.answer(&cancel_at_bob, 200, "").await;
+    bob.answer(&at_bob, 487, "").await;
+    let r1 = alice.recv().await;
+    let r2 = alice.recv().await;
+    let mut got = [
+        (r1.status(), r1.header(HeaderName::CSeq).unwrap().to_owned()),
+        (r2.status(), r2.header(HeaderName::CSeq).unwrap().to_owned()),
+    ];
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (Some(200), format!("{seq} CANCEL")),
+            (Some(487), format!("{seq} INVITE")),
+        ]
+    );
+    // The ACK of the 487: the INVITE's branch, relayed to bob.
+    let final_487 = if r1.status() == Some(487) { &r1 } else { &r2 };
+    let mut ack = OwnedMessage::from_parts(
+        sipws_core::message::OwnedStartLine::Request {
+            method: "ACK".into(),
+            uri: bob_aor.clone(),
+            version: "SIP/2.0".into(),
+        },
+        invite.headers().to_vec(),
+        Vec::new(),
+    )
+    .unwrap();
+    ack.set_header(HeaderName::CSeq, format!("{seq} ACK"))
+        .unwrap();
+    ack.set_header(HeaderName::To, final_487.header(HeaderName::To).unwrap())
+        .unwrap();
+    alice.send(&ack).await;
+    let ack_at_bob = bob.recv().await;
+    assert_eq!(ack_at_bob.method(), Some("ACK"));
+    assert_eq!(
+        ack_at_bob.headers_named(HeaderName::Via).next(),
+        at_bob.headers_named(HeaderName::Via).next()
+    );
+}
+
+#[tokio::test]
+async fn max_forwards_zero_gets_483() {
+    let tb = testbed(Algorithm::Md5).await;
+    let mut alice = Client::registered(&tb.url(), "alice", Codec::Text).await;
+    let _bob = Client::registered(&tb.url(), "bob", Codec::Text).await;
+    let bob_aor = format!("sip:bob@{DOMAIN}");
+    let mut m = alice
+        .request("MESSAGE", &bob_aor, &format!("<{bob_aor}>"), "mf-1")
+        .build()
+        .unwrap();
+    m.set_header(HeaderName::MaxForwards, "0").unwrap();
+    alice.send(&m).await;
+    assert_eq!(alice.response(200).await.status(), Some(483));
+}
+
+#[tokio::test]
+async fn garbage_frames_are_dropped_and_the_connection_keeps_working() {
+    let tb = testbed(Algorithm::Md5).await;
+    let mut events = tb.handle().subscribe();
+    let mut alice = Client::registered(&tb.url(), "alice", Codec::Text).await;
+    let garbage: [&[u8]; 6] = [
+        b"hello",
+        b"INVITE\r\n\r\n",
+        b"SIP/2.0 200 OK\r\nVia: SIP/2.0/WS 127.0.0.1;branch=z9hG4bK-tb-x\r\n\r\n",
+        b"SIP/2.0 200 OK\r\nVia: SIP/2.0/WS 127.0.0.1;branch=z9hG4bK-tb-99999999999999999999-1\r\nCSeq: 1 X\r\n\r\n",
+        b"REGISTER sip:sipws.test SIP/2.0\r\nVia: SIP/2.0/WS x;branch=z9hG4bK1\r\nCall-ID: g\r\nCSeq: 1 REGISTER\r\nTo: <sip:alice@sipws.test>\r\nAuthorization: Digest garbage\r\n\r\n",
+        &[0xff, 0xfe, 0x00, b'\r', b'\n'],
+    ];
+    for g in garbage {
+        alice
+            .ws
+            .send(Bytes::copy_from_slice(g), FrameKind::Binary)
+            .await
+            .unwrap();
+    }
+    wait_for(&mut events, |e| {
+        matches!(e, TestbedEvent::AuthFailed { .. })
+    })
+    .await;
+    // Still served: OPTIONS is answered.
+    let uri = format!("sip:{DOMAIN}");
+    let m = alice
+        .request("OPTIONS", &uri, &format!("<{uri}>"), "g-1")
+        .build()
+        .unwrap();
+    alice.send(&m).await;
+    loop {
+        let r = alice.recv().await;
+        if r.header(HeaderName::CallId) == Some("g-1") {
+            assert_eq!(r.status(), Some(200));
+            break;
+        }
+    }
+}
