@@ -183,8 +183,11 @@ fn incoming_invite_from_kamailio() {
 fn compact_names_fold() {
     let buf = load("compact.sip");
     let m = parse(&buf);
-    assert_eq!(m.header(HeaderName::Via), m.headers()[0].value.into());
-    assert_eq!(m.headers()[0].raw_name, "v");
+    assert_eq!(
+        m.header(HeaderName::Via),
+        m.headers().get(0).unwrap().value.into()
+    );
+    assert_eq!(m.headers().get(0).unwrap().raw_name, "v");
     assert_eq!(m.call_id(), Some("7h6g5f4e3d2c1b0a9z8y"));
     assert_eq!(m.to().unwrap().uri, "sip:1002@example.com");
     assert_eq!(m.from().unwrap().tag(), Some("c0mp4ct7ag"));

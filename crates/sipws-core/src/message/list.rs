@@ -4,23 +4,25 @@
 
 use super::error::{ParseError, ParseErrorKind};
 use super::lex::{find_top_level, trim_lws};
-use super::parser::Header;
+use super::parser::{HeaderIter, Headers};
 use super::HeaderName;
 
 /// Iterator over list items of every header named `name`. Yields each item
 /// trimmed, with its offset in the frame; an empty item or an unterminated
 /// quoted string yields an error of `kind` and ends that header.
 pub(crate) struct Items<'a, 'm> {
-    headers: core::slice::Iter<'m, Header<'a>>,
+    headers: HeaderIter<'a, 'm>,
     name: HeaderName,
     kind: ParseErrorKind,
     frame: usize,
     rest: Option<&'a str>,
+    /// A header value to read before `headers` (see [`Items::single`]).
+    first: Option<&'a str>,
 }
 
 impl<'a, 'm> Items<'a, 'm> {
     pub(crate) fn new(
-        headers: &'m [Header<'a>],
+        headers: Headers<'a, 'm>,
         name: HeaderName,
         kind: ParseErrorKind,
         frame: &'a [u8],
@@ -31,6 +33,19 @@ impl<'a, 'm> Items<'a, 'm> {
             kind,
             frame: frame.as_ptr() as usize,
             rest: None,
+            first: None,
+        }
+    }
+
+    /// The items of one header value.
+    pub(crate) fn single(value: &'a str, kind: ParseErrorKind, frame: &'a [u8]) -> Self {
+        Items {
+            headers: HeaderIter::empty(),
+            name: HeaderName::Other,
+            kind,
+            frame: frame.as_ptr() as usize,
+            rest: None,
+            first: Some(value),
         }
     }
 
@@ -47,11 +62,10 @@ impl<'a> Iterator for Items<'a, '_> {
         loop {
             let (rest, fresh) = match self.rest.take() {
                 Some(r) => (r, false),
-                None => {
-                    let name = self.name;
-                    let h = self.headers.find(|h| h.name == name)?;
-                    (h.value, true)
-                }
+                None => match self.first.take() {
+                    Some(v) => (v, true),
+                    None => (self.headers.next_named(self.name)?.value, true),
+                },
             };
             let b = rest.as_bytes();
             let (item, tail) = match find_top_level(b, 0, b',') {

@@ -52,7 +52,7 @@ pub use name::HeaderName;
 pub use name_addr::NameAddr;
 pub use owned::{BuildError, NameForm, OwnedHeader, OwnedMessage, OwnedStartLine};
 pub use params::{Param, Params};
-pub use parser::{Header, Message};
+pub use parser::{Header, HeaderIter, Headers, Message};
 pub use reason::{default_reason_phrase, reason_phrase};
 pub use start_line::StartLine;
 pub use uri::{unescape, unescape_into, Uri};

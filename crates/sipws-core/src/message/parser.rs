@@ -18,6 +18,8 @@
 //! - Two Content-Length headers with different values:
 //!   [`ParseErrorKind::ContentLength`] (the framing is undefined).
 
+use core::fmt;
+
 use arrayvec::ArrayVec;
 
 use super::error::{ParseError, ParseErrorKind};
@@ -41,15 +43,191 @@ pub struct Header<'a> {
 
 /// A parsed SIP message borrowing its frame. See the [module docs](self)
 /// for the framing rules.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Message<'a> {
     bytes: &'a [u8],
+    /// The start line and header section (checked UTF-8), without the
+    /// empty line: every header slot points into it.
+    head: &'a str,
     start: StartLine<'a>,
-    headers: ArrayVec<Header<'a>, MAX_HEADERS>,
+    headers: ArrayVec<Slot, MAX_HEADERS>,
     body: &'a [u8],
     trailing: &'a [u8],
     content_length: Option<usize>,
 }
+
+impl fmt::Debug for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("start", &self.start)
+            .field("headers", &self.headers())
+            .field("body", &self.body)
+            .field("trailing", &self.trailing)
+            .field("content_length", &self.content_length)
+            .finish()
+    }
+}
+
+/// One header line as offsets into [`Message::head`]: 16 bytes instead of
+/// the 40 of a [`Header`], so that a [`Message`] (whose inline storage
+/// holds [`MAX_HEADERS`] of them) stays small enough to move cheaply.
+#[derive(Clone, Copy)]
+struct Slot {
+    start: u32,
+    value_start: u32,
+    value_end: u32,
+    name_len: u16,
+    name: HeaderName,
+}
+
+impl Slot {
+    /// The header this slot describes, its slices cut from `head`.
+    #[inline]
+    fn header<'a>(&self, head: &'a str) -> Header<'a> {
+        let start = self.start as usize;
+        // Offsets sit next to ASCII bytes, so on char boundaries.
+        Header {
+            name: self.name,
+            raw_name: head
+                .get(start..start + usize::from(self.name_len))
+                .unwrap_or(""),
+            value: head
+                .get(self.value_start as usize..self.value_end as usize)
+                .unwrap_or(""),
+        }
+    }
+}
+
+/// The headers of a [`Message`] in wire order, as returned by
+/// [`Message::headers`]: a light view that yields each [`Header`] by value.
+#[derive(Clone, Copy)]
+pub struct Headers<'a, 'm> {
+    head: &'a str,
+    slots: &'m [Slot],
+}
+
+impl<'a, 'm> Headers<'a, 'm> {
+    /// Number of header lines.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the message has no header at all.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The `i`-th header line (from 0), if there are that many.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<Header<'a>> {
+        self.slots.get(i).map(|s| s.header(self.head))
+    }
+
+    /// The first header line.
+    #[must_use]
+    pub fn first(&self) -> Option<Header<'a>> {
+        self.get(0)
+    }
+
+    /// The last header line.
+    #[must_use]
+    pub fn last(&self) -> Option<Header<'a>> {
+        self.slots.last().map(|s| s.header(self.head))
+    }
+
+    /// Every header line in wire order.
+    #[must_use]
+    pub fn iter(&self) -> HeaderIter<'a, 'm> {
+        HeaderIter {
+            head: self.head,
+            slots: self.slots.iter(),
+        }
+    }
+}
+
+impl fmt::Debug for Headers<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a, 'm> IntoIterator for Headers<'a, 'm> {
+    type Item = Header<'a>;
+    type IntoIter = HeaderIter<'a, 'm>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'a, 'm> IntoIterator for &Headers<'a, 'm> {
+    type Item = Header<'a>;
+    type IntoIter = HeaderIter<'a, 'm>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// Iterator over the headers of a [`Message`] in wire order
+/// ([`Headers::iter`]).
+#[derive(Clone)]
+pub struct HeaderIter<'a, 'm> {
+    head: &'a str,
+    slots: core::slice::Iter<'m, Slot>,
+}
+
+impl HeaderIter<'_, 'static> {
+    /// An iterator over no header.
+    pub(crate) fn empty() -> Self {
+        HeaderIter {
+            head: "",
+            slots: [].iter(),
+        }
+    }
+}
+
+impl<'a> HeaderIter<'a, '_> {
+    /// The next header named `name` (cheaper than `find`: the slices of
+    /// the other headers are not cut).
+    #[inline]
+    pub(crate) fn next_named(&mut self, name: HeaderName) -> Option<Header<'a>> {
+        let head = self.head;
+        self.slots.find(|s| s.name == name).map(|s| s.header(head))
+    }
+}
+
+impl<'a> Iterator for HeaderIter<'a, '_> {
+    type Item = Header<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Header<'a>> {
+        let head = self.head;
+        self.slots.next().map(|s| s.header(head))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.slots.size_hint()
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Header<'a>> {
+        let head = self.head;
+        self.slots.nth(n).map(|s| s.header(head))
+    }
+}
+
+impl DoubleEndedIterator for HeaderIter<'_, '_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let head = self.head;
+        self.slots.next_back().map(|s| s.header(head))
+    }
+}
+
+impl ExactSizeIterator for HeaderIter<'_, '_> {}
+
+impl core::iter::FusedIterator for HeaderIter<'_, '_> {}
 
 /// Where the line starting at `from` ends: `Ok((cr, next))` with `cr` the
 /// index of its CR and `next` the index after its LF. Looks at most
@@ -117,22 +295,10 @@ pub(crate) fn parse_start_line<'a>(
     Ok((StartLine::parse(line, 0)?, next))
 }
 
-/// Offsets of one header line inside the frame (filled in during the
-/// scan, turned into [`Header`] slices once the header section has been
-/// checked for UTF-8 in one go).
-#[derive(Clone, Copy)]
-struct RawHeader {
-    name: HeaderName,
-    start: usize,
-    name_end: usize,
-    value_start: usize,
-    value_end: usize,
-}
-
 /// Split one logical header line `buf[start..end]` (folds included, final
 /// CR LF excluded) into name and value offsets.
 #[inline]
-fn split_header(buf: &[u8], start: usize, end: usize) -> Result<RawHeader, ParseError> {
+fn split_header(buf: &[u8], start: usize, end: usize) -> Result<(Slot, usize, usize), ParseError> {
     let mut i = start;
     while i < end && super::lex::is_token(buf[i]) {
         i += 1;
@@ -155,13 +321,17 @@ fn split_header(buf: &[u8], start: usize, end: usize) -> Result<RawHeader, Parse
     while value_end > value_start && is_lws(buf[value_end - 1]) {
         value_end -= 1;
     }
-    Ok(RawHeader {
+    // `parse` checked that the frame fits `u32` offsets.
+    let name_len = u16::try_from(name_end - start)
+        .map_err(|_| ParseError::new(ParseErrorKind::LineTooLong, start + usize::from(u16::MAX)))?;
+    let slot = Slot {
+        start: start as u32,
+        value_start: value_start as u32,
+        value_end: value_end as u32,
+        name_len,
         name: HeaderName::from_bytes(&buf[start..name_end]),
-        start,
-        name_end,
-        value_start,
-        value_end,
-    })
+    };
+    Ok((slot, value_start, value_end))
 }
 
 impl<'a> Message<'a> {
@@ -191,16 +361,27 @@ impl<'a> Message<'a> {
     /// assert_eq!(m.call_id(), Some("a84b4c76e66710"));
     /// assert_eq!(m.cseq().map(|c| c.seq), Some(1));
     /// assert_eq!(m.via().map(|v| v.transport), Some("WSS"));
-    /// assert_eq!(m.headers()[1].raw_name, "i");
-    /// assert_eq!(m.headers()[1].name, HeaderName::CallId);
+    /// assert_eq!(m.headers().get(1).unwrap().raw_name, "i");
+    /// assert_eq!(m.headers().get(1).unwrap().name, HeaderName::CallId);
     /// m.validate()?;
     /// # Ok::<(), sipws_core::message::ParseError>(())
     /// ```
     pub fn parse(buf: &'a [u8], limits: &Limits) -> Result<Message<'a>, ParseError> {
         let (start, mut pos) = parse_start_line(buf, limits)?;
+        if u32::try_from(buf.len()).is_err() {
+            return Err(ParseError::new(ParseErrorKind::TooLarge, u32::MAX as usize));
+        }
         let max_headers = limits.max_headers.min(MAX_HEADERS);
         let max_line = limits.max_line_bytes;
-        let mut raw = ArrayVec::<RawHeader, MAX_HEADERS>::new();
+        let mut msg = Message {
+            bytes: buf,
+            head: "",
+            start,
+            headers: ArrayVec::new(),
+            body: &[],
+            trailing: &[],
+            content_length: None,
+        };
         let mut content_length: Option<(usize, usize)> = None;
         loop {
             match buf.get(pos) {
@@ -217,17 +398,17 @@ impl<'a> Message<'a> {
                 Some(b' ' | b'\t') => return Err(ParseError::new(ParseErrorKind::HeaderName, pos)),
                 Some(_) => {}
             }
-            if raw.len() >= max_headers {
+            if msg.headers.len() >= max_headers {
                 return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
             }
             let (mut cr, mut next) = line_end(buf, pos, max_line)?;
             while matches!(buf.get(next), Some(b' ' | b'\t')) {
                 (cr, next) = line_end(buf, next, max_line)?;
             }
-            let h = split_header(buf, pos, cr)?;
+            let (h, value_start, value_end) = split_header(buf, pos, cr)?;
             if h.name == HeaderName::ContentLength {
-                let at = h.value_start;
-                let n = parse_u64_bytes(&buf[h.value_start..h.value_end])
+                let at = value_start;
+                let n = parse_u64_bytes(&buf[value_start..value_end])
                     .and_then(|n| usize::try_from(n).ok())
                     .ok_or(ParseError::new(ParseErrorKind::ContentLength, at))?;
                 match content_length {
@@ -238,28 +419,13 @@ impl<'a> Message<'a> {
                     None => content_length = Some((n, at)),
                 }
             }
-            raw.push(h);
+            msg.headers.push(h);
             pos = next;
         }
         // The start line and every header line, checked for UTF-8 at once.
-        let head = utf8(buf, 0, pos)?;
+        msg.head = utf8(buf, 0, pos)?;
+        msg.content_length = content_length.map(|(n, _)| n);
         pos += 2;
-        let mut msg = Message {
-            bytes: buf,
-            start,
-            headers: ArrayVec::new(),
-            body: &[],
-            trailing: &[],
-            content_length: content_length.map(|(n, _)| n),
-        };
-        for h in &raw {
-            // Offsets sit next to ASCII bytes, so on char boundaries.
-            msg.headers.push(Header {
-                name: h.name,
-                raw_name: head.get(h.start..h.name_end).unwrap_or(""),
-                value: head.get(h.value_start..h.value_end).unwrap_or(""),
-            });
-        }
         let available = buf.len() - pos;
         let body_len = match content_length {
             Some((n, _)) if n <= available => n,
@@ -329,26 +495,24 @@ impl<'a> Message<'a> {
 
     /// All headers in wire order.
     #[must_use]
-    pub fn headers(&self) -> &[Header<'a>] {
-        &self.headers
+    pub fn headers(&self) -> Headers<'a, '_> {
+        Headers {
+            head: self.head,
+            slots: &self.headers,
+        }
     }
 
     /// The value of the first header named `name`.
     #[must_use]
     pub fn header(&self, name: HeaderName) -> Option<&'a str> {
-        self.headers
-            .iter()
-            .find(|h| h.name == name)
-            .map(|h| h.value)
+        self.headers().iter().next_named(name).map(|h| h.value)
     }
 
     /// The values of every header named `name`, in wire order (one item per
     /// header line; split comma lists with the typed accessors).
     pub fn headers_named(&self, name: HeaderName) -> impl Iterator<Item = &'a str> + '_ {
-        self.headers
-            .iter()
-            .filter(move |h| h.name == name)
-            .map(|h| h.value)
+        let mut it = self.headers().iter();
+        core::iter::from_fn(move || it.next_named(name).map(|h| h.value))
     }
 
     /// The value of the first header whose name as written equals `raw_name`
@@ -356,7 +520,7 @@ impl<'a> Message<'a> {
     /// folded here).
     #[must_use]
     pub fn header_raw(&self, raw_name: &str) -> Option<&'a str> {
-        self.headers
+        self.headers()
             .iter()
             .find(|h| h.raw_name.eq_ignore_ascii_case(raw_name))
             .map(|h| h.value)
@@ -419,7 +583,7 @@ body";
             Some("SIP/2.0/WS  127.0.0.1:8080;branch=z9hG4bK1")
         );
         assert_eq!(m.call_id(), Some("abc@host"));
-        assert_eq!(m.headers()[1].raw_name, "i");
+        assert_eq!(m.headers().get(1).unwrap().raw_name, "i");
         assert_eq!(m.header_raw("x-foo"), Some("bar"));
         assert_eq!(m.header_raw("X-Folded"), Some("one\r\n  two"));
         assert_eq!(m.body(), b"body");

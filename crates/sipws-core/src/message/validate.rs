@@ -38,8 +38,8 @@ const SINGLETONS: [HeaderName; 10] = [
 ];
 
 impl<'a> Message<'a> {
-    fn one_header_items<'m>(&self, h: &'m Header<'a>, kind: ParseErrorKind) -> Items<'a, 'm> {
-        Items::new(core::slice::from_ref(h), h.name, kind, self.as_bytes())
+    fn one_header_items(&self, h: &Header<'a>, kind: ParseErrorKind) -> Items<'a, 'static> {
+        Items::single(h.value, kind, self.as_bytes())
     }
 
     fn check_header(&self, h: &Header<'a>) -> Result<(), ParseError> {
@@ -156,7 +156,7 @@ impl<'a> Message<'a> {
             }
         }
         for h in self.headers() {
-            self.check_header(h)?;
+            self.check_header(&h)?;
         }
         for name in SINGLETONS {
             if let Some(second) = self.headers().iter().filter(|h| h.name == name).nth(1) {
