@@ -28,6 +28,14 @@ enum Command {
     /// scripted peer, faults); prints its URL first, then one line per
     /// event, until Ctrl-C.
     Serve(Box<cmd::serve::Args>),
+    /// Register with digest (and un-REGISTER; `--stay` keeps it).
+    Register(Box<cmd::sip::RegisterArgs>),
+    /// Place a call (registering first when a password is given), then hang up.
+    Call(Box<cmd::sip::CallArgs>),
+    /// Send one request (MESSAGE, INFO, NOTIFY, …) out of dialog.
+    Send(Box<cmd::sip::SendArgs>),
+    /// Send OPTIONS to the server (or `--target`).
+    Options(Box<cmd::sip::OptionsArgs>),
 }
 
 fn main() -> ExitCode {
@@ -36,5 +44,9 @@ fn main() -> ExitCode {
         Command::Parse(args) => cmd::parse::run(&args),
         Command::Connect(args) => cmd::connect::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
+        Command::Register(args) => cmd::sip::register(&args),
+        Command::Call(args) => cmd::sip::call(&args),
+        Command::Send(args) => cmd::sip::send(&args),
+        Command::Options(args) => cmd::sip::options(&args),
     }
 }

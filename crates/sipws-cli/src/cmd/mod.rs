@@ -3,3 +3,4 @@
 pub(crate) mod connect;
 pub(crate) mod parse;
 pub(crate) mod serve;
+pub(crate) mod sip;
