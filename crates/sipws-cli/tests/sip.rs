@@ -116,6 +116,28 @@ async fn options_register_send_and_exit_codes() {
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.starts_with("404 "), "{}", run.stdout);
 
+    // Over TLS with the harness's CA.
+    if let (Ok(wss), Ok(ca)) = (
+        std::env::var("SIPWS_KAMAILIO_WSS"),
+        std::env::var("SIPWS_KAMAILIO_CA"),
+    ) {
+        let run = sipws(&[
+            "register",
+            &wss,
+            "--user",
+            "carol",
+            d[0],
+            d[1],
+            "--password",
+            &password,
+            "--ca-file",
+            &ca,
+        ])
+        .await;
+        assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("transport=ws"), "{}", run.stdout);
+    }
+
     let run = sipws(&["options", "http://127.0.0.1:1"]).await;
     assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
 
