@@ -324,8 +324,10 @@ impl Registrar {
         for b in list.iter() {
             let mut v = format!("<{}>;expires={}", b.contact, b.remaining(now));
             if let Some(i) = &b.instance {
-                v.push_str(";+sip.instance=");
+                // The accessor gives the value without its quotes.
+                v.push_str(";+sip.instance=\"");
                 v.push_str(i);
+                v.push('"');
             }
             if let Some(r) = b.reg_id {
                 v.push_str(&format!(";reg-id={r}"));

@@ -783,3 +783,47 @@ async fn garbage_frames_are_dropped_and_the_connection_keeps_working() {
         }
     }
 }
+
+#[tokio::test]
+async fn outbound_contact_parameters_come_back_well_formed() {
+    let tb = Testbed::start(TestbedConfig::default()).await.unwrap();
+    let mut alice = Client::connect(&tb.url(), "alice", Codec::Text).await;
+    let aor = alice.aor();
+    let contact = format!(
+        "<{}>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000a95a0e128>\";reg-id=1",
+        alice.contact_uri()
+    );
+    let mut m = alice
+        .request(
+            "REGISTER",
+            &format!("sip:{DOMAIN}"),
+            &format!("<{aor}>"),
+            "ob-1",
+        )
+        .build()
+        .unwrap();
+    m.set_header(HeaderName::Contact, contact).unwrap();
+    alice.send(&m).await;
+    // No users configured: accepted without a challenge.
+    let ok = alice.response(200).await;
+    assert_eq!(ok.status(), Some(200), "{ok}");
+    let bytes = ok.to_bytes();
+    let parsed = Message::parse(&bytes, &Limits::default()).unwrap();
+    let contacts: Vec<_> = parsed.contacts().collect();
+    assert_eq!(contacts.len(), 1);
+    let c = contacts[0].as_ref().expect("a well-formed Contact");
+    let a = c.address().unwrap();
+    assert_eq!(a.uri, alice.contact_uri());
+    assert_eq!(
+        a.instance(),
+        Some("<urn:uuid:00000000-0000-1000-8000-000a95a0e128>")
+    );
+    assert_eq!(a.reg_id(), Some(1));
+    assert!(
+        a.expires().is_some_and(|e| e > 3500),
+        "{}",
+        ok.header(HeaderName::Contact).unwrap()
+    );
+    let b = &tb.handle().bindings()[0].1;
+    assert_eq!(b.reg_id, Some(1));
+}
