@@ -811,7 +811,9 @@ async fn outbound_contact_parameters_come_back_well_formed() {
     let parsed = Message::parse(&bytes, &Limits::default()).unwrap();
     let contacts: Vec<_> = parsed.contacts().collect();
     assert_eq!(contacts.len(), 1);
-    let c = contacts[0].as_ref().expect("a well-formed Contact");
+    let c = contacts[0]
+        .as_ref()
+        .unwrap_or_else(|e| panic!("{e:?}: {}", ok.header(HeaderName::Contact).unwrap()));
     let a = c.address().unwrap();
     assert_eq!(a.uri, alice.contact_uri());
     assert_eq!(
