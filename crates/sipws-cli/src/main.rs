@@ -19,6 +19,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Play the whole SIP-over-WebSocket story on loopback: testbed, two
+    /// user agents, registration, calls, NOTIFY, INFO, keepalive, reconnect.
+    Demo(cmd::demo::Args),
     /// Parse one SIP message and print its JSON form (or a summary).
     Parse(cmd::parse::Args),
     /// Open a link to a server and keep it alive, printing each link event
@@ -41,6 +44,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Demo(args) => cmd::demo::run(&args),
         Command::Parse(args) => cmd::parse::run(&args),
         Command::Connect(args) => cmd::connect::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),

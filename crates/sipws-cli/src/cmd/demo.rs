@@ -1,0 +1,587 @@
+//! `sipws demo`: the testbed on a free loopback port and two user agents
+//! (alice and bob, digest) playing the design note's table, printed as a
+//! SIP ladder; then keepalive and reconnect: the testbed stops answering
+//! alice's pings, the link declares the connection dead, reconnects and
+//! registers again. Ends with a summary table.
+//!
+//! The ladder comes from the testbed's events (one per SIP action: every
+//! frame it receives, every answer it gives, every request and response
+//! it relays) and from the user agents' link events (pings, pongs, death,
+//! reconnect). Keepalive timers are divided by 10 unless `--real-time`.
+//! Every wait is bounded: exit 0 when the whole table played, 1 (with the
+//! step that failed) otherwise.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use sipws::ua::{Call, UaStreamEvent, UserAgent, UserAgentConfig};
+use sipws_core::link::{FallbackProbe, LinkEvent};
+use sipws_core::message::{reason_phrase, HeaderName, Limits, Message, NameAddr, Uri};
+use sipws_core::ua::UaEvent;
+use sipws_testbed::{ConnId, SipConfig, Testbed, TestbedConfig, TestbedEvent, User};
+use tokio::sync::{broadcast, mpsc};
+
+const DOMAIN: &str = "sipws.test";
+const OFFER: &[u8] = b"v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
+t=0 0\r\nm=audio 9 RTP/AVP 0\r\n";
+const ANSWER: &[u8] = b"v=0\r\no=bob 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
+t=0 0\r\nm=audio 9 RTP/AVP 0\r\n";
+
+/// Arguments of `sipws demo`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Use the real keepalive timers (ping after 10 s of quiet, dead at
+    /// 22.5 s) instead of dividing them by 10.
+    #[arg(long)]
+    real_time: bool,
+}
+
+/// What the summary table counts.
+#[derive(Debug, Default)]
+struct Stats {
+    messages: u32,
+    registrations: u32,
+    calls: u32,
+    pings: u32,
+    pongs: u32,
+    reconnects: u32,
+}
+
+/// State shared by the printing tasks and the script.
+#[derive(Debug)]
+struct Ladder {
+    start: Instant,
+    stats: Mutex<Stats>,
+    parties: Mutex<HashMap<ConnId, String>>,
+    /// Per agent: when the fault phase started, the time (agent clock)
+    /// of the last pong, to print each ping's offset from it.
+    quiet_since: Mutex<HashMap<String, Duration>>,
+}
+
+impl Ladder {
+    fn t(&self) -> String {
+        format!("{:>7.3}s", self.start.elapsed().as_secs_f64())
+    }
+
+    fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
+        self.stats.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn party(&self, conn: ConnId) -> String {
+        let parties = self.parties.lock().unwrap_or_else(PoisonError::into_inner);
+        parties
+            .get(&conn)
+            .cloned()
+            .unwrap_or_else(|| format!("conn{conn}"))
+    }
+
+    fn line(&self, from: &str, to: &str, what: &str) {
+        println!("{} {from:>7} -> {to:<7} {what}", self.t());
+    }
+
+    /// One ladder line for a testbed event (most events print nothing).
+    fn testbed_event(&self, e: &TestbedEvent) {
+        match e {
+            TestbedEvent::FrameReceived { conn, data, .. } => self.frame(*conn, data),
+            TestbedEvent::AuthChallenged { conn, .. } => {
+                self.stats().messages += 1;
+                self.line(
+                    "testbed",
+                    &self.party(*conn),
+                    "SIP/2.0 401 Unauthorized  (REGISTER)",
+                );
+            }
+            TestbedEvent::Registered { conn, expires, .. } => {
+                {
+                    let mut s = self.stats();
+                    s.messages += 1;
+                    s.registrations += 1;
+                }
+                let what = format!("SIP/2.0 200 OK  (REGISTER, expires {expires}s)");
+                self.line("testbed", &self.party(*conn), &what);
+            }
+            TestbedEvent::Unregistered { conn, reason, .. } => {
+                self.stats().messages += 1;
+                let what = format!("SIP/2.0 200 OK  (REGISTER, binding removed: {reason})");
+                self.line("testbed", &self.party(*conn), &what);
+            }
+            TestbedEvent::SipAnswered {
+                conn,
+                method,
+                status,
+            } => {
+                self.stats().messages += 1;
+                let reason = reason_phrase(*status).unwrap_or("");
+                let what = format!("SIP/2.0 {status} {reason}  ({method})");
+                self.line("testbed", &self.party(*conn), &what);
+            }
+            TestbedEvent::RequestRelayed { to, method, .. } => {
+                self.stats().messages += 1;
+                self.line("testbed", &self.party(*to), &format!("{method}  (relayed)"));
+            }
+            TestbedEvent::ResponseRelayed {
+                to, status, method, ..
+            } => {
+                self.stats().messages += 1;
+                let reason = reason_phrase(*status).unwrap_or("");
+                let what = format!("SIP/2.0 {status} {reason}  ({method}, relayed)");
+                self.line("testbed", &self.party(*to), &what);
+            }
+            TestbedEvent::Disconnected { conn, reason } => {
+                let what = format!("connection {conn} gone: {reason}");
+                println!("{} {:>7}    {what}", self.t(), self.party(*conn));
+            }
+            _ => {}
+        }
+    }
+
+    /// A SIP message a client sent to the testbed: start line and CSeq.
+    fn frame(&self, conn: ConnId, data: &[u8]) {
+        let Ok(msg) = Message::parse(data, &Limits::default()) else {
+            let what = format!("(unparseable frame, {} bytes)", data.len());
+            self.line(&self.party(conn), "testbed", &what);
+            return;
+        };
+        if msg.method() == Some("REGISTER") {
+            // The registering user names the connection in the ladder.
+            let user = msg
+                .header(HeaderName::To)
+                .and_then(|v| NameAddr::parse(v).ok())
+                .and_then(|na| Uri::parse(na.uri).ok())
+                .and_then(|u| u.user.map(str::to_owned));
+            if let Some(user) = user {
+                self.parties
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(conn, user);
+            }
+        }
+        let start = match (msg.method(), msg.request_uri(), msg.status()) {
+            (Some(m), Some(uri), _) => format!("{m} {uri}"),
+            (_, _, Some(status)) => {
+                format!("SIP/2.0 {status} {}", msg.reason().unwrap_or_default())
+            }
+            _ => String::from("?"),
+        };
+        let cseq = msg.header(HeaderName::CSeq).unwrap_or("-");
+        let auth = if msg.header(HeaderName::Authorization).is_some() {
+            " +Authorization"
+        } else {
+            ""
+        };
+        self.stats().messages += 1;
+        let what = format!("{start}  CSeq: {cseq}{auth}");
+        self.line(&self.party(conn), "testbed", &what);
+    }
+
+    /// Link news of one agent (keepalive, death, reconnect).
+    fn ua_event(&self, who: &str, elapsed: Duration, e: &UaEvent, last_pong: &mut Duration) {
+        let UaEvent::Link(link) = e else {
+            return;
+        };
+        let since = || {
+            let q = self
+                .quiet_since
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            q.get(who).map_or(String::new(), |p| {
+                format!(
+                    "  (+{:.3}s after the last pong)",
+                    elapsed.saturating_sub(*p).as_secs_f64()
+                )
+            })
+        };
+        let t = self.t();
+        match link {
+            LinkEvent::PingSent { n } => {
+                self.stats().pings += 1;
+                println!("{t} {who:>7} -> testbed CRLF ping #{n}{}", since());
+            }
+            LinkEvent::PongReceived { .. } => {
+                self.stats().pongs += 1;
+                *last_pong = elapsed;
+                println!("{t} testbed -> {who:<7} CRLF pong");
+            }
+            LinkEvent::ConnectionDead { reason } => {
+                println!(
+                    "{t} {who:>7}    connection declared dead: {reason}{}",
+                    since()
+                );
+            }
+            LinkEvent::Disconnected { reason } => {
+                println!("{t} {who:>7}    disconnected: {reason:?}");
+            }
+            LinkEvent::Reconnecting {
+                attempt, of, delay, ..
+            } => {
+                println!(
+                    "{t} {who:>7}    reconnecting (attempt {attempt} of {of}) in {:.3}s",
+                    delay.as_secs_f64()
+                );
+            }
+            LinkEvent::Reconnected { url, .. } => {
+                self.stats().reconnects += 1;
+                println!("{t} {who:>7}    reconnected to {url}");
+            }
+            LinkEvent::Failed { reason } => {
+                println!("{t} {who:>7}    link gave up: {reason:?}");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One agent: its handle and the events its printer forwards.
+struct Agent {
+    name: &'static str,
+    ua: UserAgent,
+    events: mpsc::UnboundedReceiver<(Duration, UaEvent)>,
+}
+
+impl Agent {
+    /// The next forwarded event `pick` accepts, within `limit`.
+    async fn wait<T>(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut pick: impl FnMut(Duration, &UaEvent) -> Option<T>,
+    ) -> Result<T, String> {
+        let name = self.name;
+        let found = tokio::time::timeout(limit, async {
+            while let Some((t, e)) = self.events.recv().await {
+                if let Some(v) = pick(t, &e) {
+                    return Some(v);
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(format!(
+                "{name}: user agent stopped while waiting for {what}"
+            )),
+            Err(_) => Err(format!("{name}: no {what} within {limit:?}")),
+        }
+    }
+
+    fn drain(&mut self) {
+        while self.events.try_recv().is_ok() {}
+    }
+}
+
+/// Runs `sipws demo`.
+pub(crate) fn run(args: &Args) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sipws demo: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(demo(args.real_time)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("sipws demo: failed: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Bounds one step.
+async fn step<T, E: std::fmt::Display>(
+    what: &str,
+    limit: Duration,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(limit, f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{what}: {e}")),
+        Err(_) => Err(format!("{what}: no result within {limit:?}")),
+    }
+}
+
+/// Lets the printers catch up before the next heading.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+fn heading(ladder: &Ladder, text: &str) {
+    println!("{} ---- {text}", ladder.t());
+}
+
+fn agent_config(url: &str, user: &str, scale: u32, idle: Duration) -> UserAgentConfig {
+    let mut c = UserAgentConfig::new(url, format!("sip:{user}@{DOMAIN}"))
+        .with_credentials(user, format!("{user}-secret"));
+    let k = &mut c.driver.link.keepalive;
+    k.idle = idle / scale;
+    k.first_retry /= scale;
+    k.retry /= scale;
+    k.jitter_permille = 0;
+    // The testbed answers WebSocket Pings even while it drops CRLF pongs:
+    // no fallback probe, so unanswered CRLF pings mean a dead connection.
+    k.fallback = FallbackProbe::None;
+    let r = &mut c.driver.link.reconnect;
+    r.max_attempts = 5;
+    r.delays = vec![Duration::from_millis(100), Duration::from_millis(250)];
+    r.jitter_permille = 0;
+    c
+}
+
+fn spawn_agent(
+    name: &'static str,
+    config: UserAgentConfig,
+    ladder: &Arc<Ladder>,
+) -> Result<Agent, String> {
+    let (ua, mut events) = UserAgent::spawn(config).map_err(|e| format!("{name}: {e}"))?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let ladder = ladder.clone();
+    tokio::spawn(async move {
+        let mut last_pong = Duration::ZERO;
+        while let Some(e) = events.next().await {
+            if let UaStreamEvent::Ua(ev) = e.event {
+                ladder.ua_event(name, e.elapsed, &ev, &mut last_pong);
+                if let UaEvent::Link(LinkEvent::PongReceived { .. }) = ev {
+                    // The script reads the pong's time from here.
+                    let _ = tx.send((last_pong, ev));
+                } else {
+                    let _ = tx.send((e.elapsed, ev));
+                }
+            }
+        }
+    });
+    Ok(Agent {
+        name,
+        ua,
+        events: rx,
+    })
+}
+
+async fn demo(real_time: bool) -> Result<(), String> {
+    let scale: u32 = if real_time { 1 } else { 10 };
+    let limit = Duration::from_secs(10);
+    let users = ["alice", "bob"]
+        .map(|u| User {
+            name: u.to_owned(),
+            password: format!("{u}-secret"),
+        })
+        .to_vec();
+    let testbed = Testbed::start(TestbedConfig {
+        sip: SipConfig {
+            domain: DOMAIN.to_owned(),
+            users,
+            ..SipConfig::default()
+        },
+        ..TestbedConfig::default()
+    })
+    .await
+    .map_err(|e| format!("cannot start the testbed: {e}"))?;
+    let handle = testbed.handle();
+    let ladder = Arc::new(Ladder {
+        start: Instant::now(),
+        stats: Mutex::new(Stats::default()),
+        parties: Mutex::new(HashMap::new()),
+        quiet_since: Mutex::new(HashMap::new()),
+    });
+    let mut tb_events = handle.subscribe();
+    let printer = ladder.clone();
+    tokio::spawn(async move {
+        loop {
+            match tb_events.recv().await {
+                Ok(e) => printer.testbed_event(&e),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    println!("({n} testbed events lost)");
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+    let url = testbed.url();
+    println!("sipws demo: testbed at {url} (domain {DOMAIN}, users alice and bob, digest)");
+    if real_time {
+        println!("keepalive timers: real (ping after 10s of quiet)");
+    } else {
+        println!(
+            "keepalive timers divided by 10 (1s here = 10s real; --real-time for the real ones)"
+        );
+    }
+    println!("   time    from  ->  to     message");
+
+    // Bob's keepalive idle is 60 s (scaled) so that only alice's
+    // connection pings while the testbed drops pongs.
+    let mut alice = spawn_agent(
+        "alice",
+        agent_config(&url, "alice", scale, Duration::from_secs(10)),
+        &ladder,
+    )?;
+    let mut bob = spawn_agent(
+        "bob",
+        agent_config(&url, "bob", scale, Duration::from_secs(60)),
+        &ladder,
+    )?;
+
+    heading(&ladder, "registration (digest)");
+    step("alice REGISTER", limit, alice.ua.register()).await?;
+    settle().await;
+    step("bob REGISTER", limit, bob.ua.register()).await?;
+    settle().await;
+
+    heading(&ladder, "alice calls bob");
+    let mut out = step(
+        "alice INVITE",
+        limit,
+        alice.ua.call(&format!("sip:bob@{DOMAIN}"), OFFER),
+    )
+    .await?;
+    let id = bob
+        .wait("incoming INVITE", limit, |_, e| match e {
+            UaEvent::IncomingCall { call, .. } => Some(*call),
+            _ => None,
+        })
+        .await?;
+    let mut inc: Call = step("bob takes the call", limit, bob.ua.incoming_call(id))
+        .await?
+        .ok_or("bob: the incoming call has no handle")?;
+    step("bob 180", limit, inc.answer(180, None)).await?;
+    step("bob 200", limit, inc.answer(200, Some(ANSWER))).await?;
+    step("alice answered", limit, out.answered()).await?;
+    step("bob ACK", limit, inc.confirmed()).await?;
+    ladder.stats().calls += 1;
+    settle().await;
+
+    heading(&ladder, "bob NOTIFY in the dialog");
+    let r = step(
+        "bob NOTIFY",
+        limit,
+        inc.notify("dialog", "text/plain", b"state=confirmed"),
+    )
+    .await?;
+    expect_ok("NOTIFY", r.status)?;
+    settle().await;
+
+    heading(&ladder, "alice INFO in the dialog");
+    let r = step(
+        "alice INFO",
+        limit,
+        out.info("application/dtmf-relay", b"Signal=5\r\nDuration=160\r\n"),
+    )
+    .await?;
+    expect_ok("INFO", r.status)?;
+    settle().await;
+
+    heading(&ladder, "alice hangs up");
+    step("alice BYE", limit, out.hangup()).await?;
+    tokio::time::timeout(limit, inc.ended())
+        .await
+        .map_err(|_| "bob: BYE did not arrive".to_owned())?;
+    settle().await;
+
+    heading(&ladder, "bob calls alice");
+    let mut out = step(
+        "bob INVITE",
+        limit,
+        bob.ua.call(&format!("sip:alice@{DOMAIN}"), OFFER),
+    )
+    .await?;
+    let id = alice
+        .wait("incoming INVITE", limit, |_, e| match e {
+            UaEvent::IncomingCall { call, .. } => Some(*call),
+            _ => None,
+        })
+        .await?;
+    let mut inc: Call = step("alice takes the call", limit, alice.ua.incoming_call(id))
+        .await?
+        .ok_or("alice: the incoming call has no handle")?;
+    step("alice 200", limit, inc.answer(200, Some(ANSWER))).await?;
+    step("bob answered", limit, out.answered()).await?;
+    step("alice ACK", limit, inc.confirmed()).await?;
+    ladder.stats().calls += 1;
+    settle().await;
+    heading(&ladder, "bob hangs up");
+    step("bob BYE", limit, out.hangup()).await?;
+    tokio::time::timeout(limit, inc.ended())
+        .await
+        .map_err(|_| "alice: BYE did not arrive".to_owned())?;
+    settle().await;
+
+    let keepalive_limit = limit + Duration::from_secs(30) / scale * 2;
+    heading(
+        &ladder,
+        "keepalive: alice pings while quiet, the testbed answers",
+    );
+    alice.drain();
+    let last_pong = alice
+        .wait("pong", keepalive_limit, |t, e| {
+            matches!(e, UaEvent::Link(LinkEvent::PongReceived { .. })).then_some(t)
+        })
+        .await?;
+    heading(&ladder, "fault on: the testbed drops pongs");
+    handle.set_drop_pongs(true);
+    ladder
+        .quiet_since
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert("alice".to_owned(), last_pong);
+    alice
+        .wait("connection declared dead", keepalive_limit, |_, e| {
+            matches!(e, UaEvent::Link(LinkEvent::ConnectionDead { .. })).then_some(())
+        })
+        .await?;
+    handle.set_drop_pongs(false);
+    heading(&ladder, "fault off: reconnect and register again");
+    alice
+        .wait("reconnect", limit, |_, e| {
+            matches!(e, UaEvent::Link(LinkEvent::Reconnected { .. })).then_some(())
+        })
+        .await?;
+    ladder
+        .quiet_since
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+    let expires = alice
+        .wait("registration after the reconnect", limit, |_, e| match e {
+            UaEvent::Registered { expires, .. } => Some(*expires),
+            _ => None,
+        })
+        .await?;
+    settle().await;
+    println!(
+        "{} {:>7}    re-registered on the new connection (expires {}s)",
+        ladder.t(),
+        "alice",
+        expires.as_secs()
+    );
+
+    heading(&ladder, "shutdown: both un-REGISTER and close");
+    let _ = tokio::time::timeout(limit, alice.ua.shutdown()).await;
+    let _ = tokio::time::timeout(limit, bob.ua.shutdown()).await;
+    settle().await;
+    let s = ladder.stats();
+    println!();
+    println!("summary");
+    println!("  {:<14} {:>5}", "messages", s.messages);
+    println!("  {:<14} {:>5}", "registrations", s.registrations);
+    println!("  {:<14} {:>5}", "calls", s.calls);
+    println!("  {:<14} {:>5}", "pings", s.pings);
+    println!("  {:<14} {:>5}", "pongs", s.pongs);
+    println!("  {:<14} {:>5}", "reconnects", s.reconnects);
+    println!(
+        "demo complete in {:.3}s",
+        ladder.start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn expect_ok(what: &str, status: u16) -> Result<(), String> {
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!("{what} answered {status}"))
+    }
+}
