@@ -211,7 +211,7 @@ impl Ladder {
                 );
             }
             LinkEvent::Disconnected { reason } => {
-                println!("{t} {who:>7}    disconnected: {reason:?}");
+                println!("{t} {who:>7}    disconnected: {reason}");
             }
             LinkEvent::Reconnecting {
                 attempt, of, delay, ..
