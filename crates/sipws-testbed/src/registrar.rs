@@ -74,9 +74,6 @@ pub(crate) struct Registrar {
     nonces: NonceIssuer,
     failures: HashMap<(ConnId, String), u32>,
     location: HashMap<String, Vec<Binding>>,
-    /// The issue time of the last nonce (ms): nonces carry their issue
-    /// time, so two challenges in one millisecond get distinct times.
-    last_issue: u64,
 }
 
 impl Registrar {
@@ -85,7 +82,6 @@ impl Registrar {
             nonces: NonceIssuer::new(secret, realm, Duration::from_secs(300)),
             failures: HashMap::new(),
             location: HashMap::new(),
-            last_issue: 0,
         }
     }
 
@@ -119,20 +115,6 @@ impl Registrar {
             out.extend(list.into_iter().map(|b| (aor.clone(), b)));
         }
         out
-    }
-
-    /// A nonce issue time after every earlier one.
-    fn issue_time(&mut self, now: StdInstant) -> Instant {
-        let ms = now_core(now)
-            .as_millis()
-            .max(self.last_issue.saturating_add(1));
-        self.last_issue = ms;
-        Instant::from_millis(ms)
-    }
-
-    /// The time to check nonces at (never before the last issue time).
-    fn check_time(&self, now: StdInstant) -> Instant {
-        Instant::from_millis(now_core(now).as_millis().max(self.last_issue))
     }
 
     /// Handles one REGISTER from `conn`.
@@ -175,7 +157,7 @@ impl Registrar {
         };
         let failure = match DigestCredentials::parse(value) {
             Err(e) => e.to_string(),
-            Ok(c) => match self.nonces.check(&c.nonce, c.nc, self.check_time(now)) {
+            Ok(c) => match self.nonces.check(&c.nonce, c.nc, now_core(now)) {
                 NonceCheck::Stale => {
                     self.challenge(cx, conn, req, aor, true, out);
                     return false;
@@ -228,8 +210,9 @@ impl Registrar {
         stale: bool,
         out: &mut Outbox,
     ) {
-        let at = self.issue_time(cx.now);
-        let value = self.nonces.challenge(cx.config.algorithm, at, stale);
+        let value = self
+            .nonces
+            .challenge(cx.config.algorithm, now_core(cx.now), stale);
         let response = ResponseBuilder::reply_to(req, 401)
             .to_tag(tag_for(req))
             .header(HeaderName::WwwAuthenticate, value)

@@ -35,6 +35,9 @@ pub struct NonceIssuer {
     realm: String,
     lifetime: Duration,
     counts: HashMap<String, u32>,
+    /// Issue time (ms) of the newest nonce: each nonce gets a later one, so
+    /// two challenges in the same millisecond never share a nonce.
+    last_issued: u64,
 }
 
 impl core::fmt::Debug for NonceIssuer {
@@ -60,6 +63,7 @@ impl NonceIssuer {
             realm: realm.into(),
             lifetime,
             counts: HashMap::new(),
+            last_issued: 0,
         }
     }
 
@@ -80,10 +84,13 @@ impl NonceIssuer {
         h.as_str().get(..MAC_HEX).unwrap_or("").to_owned()
     }
 
-    /// A fresh nonce issued at `now`.
+    /// A fresh nonce issued at `now` (or 1 ms after the previous one, if
+    /// that is later: every nonce is distinct).
     #[must_use]
-    pub fn issue(&self, now: Instant) -> String {
-        let time_hex = format!("{:016x}", now.as_millis());
+    pub fn issue(&mut self, now: Instant) -> String {
+        let issued = now.as_millis().max(self.last_issued.saturating_add(1));
+        self.last_issued = issued;
+        let time_hex = format!("{issued:016x}");
         let mac = self.mac(&time_hex);
         time_hex + &mac
     }
@@ -106,7 +113,7 @@ impl NonceIssuer {
             .bytes()
             .zip(mac.bytes())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if diff != 0 || issued > now.as_millis() {
+        if diff != 0 || issued > now.as_millis().max(self.last_issued) {
             return NonceCheck::Invalid;
         }
         if now.saturating_duration_since(Instant::from_millis(issued)) > self.lifetime {
@@ -140,7 +147,7 @@ impl NonceIssuer {
     /// nonce="...", algorithm=..., qop="auth"` (and `stale=true` when the
     /// client's nonce had expired).
     #[must_use]
-    pub fn challenge(&self, algorithm: Algorithm, now: Instant, stale: bool) -> String {
+    pub fn challenge(&mut self, algorithm: Algorithm, now: Instant, stale: bool) -> String {
         let mut v = String::with_capacity(128);
         v.push_str("Digest realm=");
         push_quoted(&mut v, &self.realm);
@@ -169,6 +176,17 @@ mod tests {
             "sipws.test",
             Duration::from_secs(30),
         )
+    }
+
+    #[test]
+    fn nonces_issued_in_the_same_millisecond_are_distinct() {
+        let mut i = issuer();
+        let at = Instant::from_millis(5_000);
+        let a = i.issue(at);
+        let b = i.issue(at);
+        assert_ne!(a, b);
+        assert_eq!(i.check(&a, Some(1), at), NonceCheck::Valid);
+        assert_eq!(i.check(&b, Some(1), at), NonceCheck::Valid);
     }
 
     #[test]
@@ -231,8 +249,9 @@ mod tests {
                 NonceCheck::Invalid
             );
         }
-        // Issued "in the future": invalid.
-        let later = i.issue(Instant::from_millis(9_000));
+        // Issued "in the future" (by another issuer with the same key, whose
+        // clock runs ahead of ours): invalid.
+        let later = issuer().issue(Instant::from_millis(9_000));
         assert_eq!(
             i.check(&later, None, Instant::from_millis(8_999)),
             NonceCheck::Invalid
