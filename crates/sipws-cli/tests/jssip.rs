@@ -1,0 +1,218 @@
+//! A SIP-over-WebSocket client sipws does not ship, JsSIP (run by Node,
+//! `interop/jssip/client.mjs`), against `sipws serve` and beside the
+//! `sipws` commands, all real processes on loopback: JsSIP registers with
+//! digest, asks the server for OPTIONS, sends a MESSAGE to the scripted
+//! peer, and receives a MESSAGE from `sipws send`; a wrong password fails
+//! its registration.
+//!
+//! Needs Node and `npm install` in `interop/jssip` (`.ci/run` does both).
+//! Skipped with a notice when `interop/jssip/node_modules/jssip` is
+//! missing, unless `SIPWS_REQUIRE_JSSIP=1`.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+const LIMIT: Duration = Duration::from_secs(30);
+const DOMAIN: &str = "sipws.test";
+
+/// The harness folder, when its packages are installed.
+fn jssip_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../interop/jssip");
+    if dir.join("node_modules/jssip").is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("SIPWS_REQUIRE_JSSIP").as_deref() != Ok("1"),
+        "SIPWS_REQUIRE_JSSIP=1 but {} has no node_modules/jssip",
+        dir.display()
+    );
+    eprintln!("JsSIP not installed: interop not run (npm install in interop/jssip)");
+    None
+}
+
+/// A running `sipws serve` and the lines it prints.
+struct Serve {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    url: String,
+}
+
+impl Serve {
+    async fn start(users: &[&str]) -> Serve {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--domain", DOMAIN];
+        for u in users {
+            args.extend(["--user", u]);
+        }
+        args.push("--json");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sipws"))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn sipws serve");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let url = next_line(&mut lines).await;
+        assert!(url.starts_with("ws://127.0.0.1:"), "{url}");
+        Serve { child, lines, url }
+    }
+
+    /// Reads event lines until one named `name` matches `pick`.
+    async fn wait_for(&mut self, name: &str, pick: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let line = next_line(&mut self.lines).await;
+            let v: Value = serde_json::from_str(&line).expect("a JSON event line");
+            if v["event"] == name && pick(&v) {
+                return v;
+            }
+        }
+    }
+}
+
+async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
+    tokio::time::timeout(LIMIT, lines.next_line())
+        .await
+        .expect("a line within the limit")
+        .expect("read stdout")
+        .expect("the process is still running")
+}
+
+/// Starts the JsSIP client with `args`; its JSON lines come from stdout.
+fn jssip(dir: &PathBuf, url: &str, args: &[&str]) -> Child {
+    Command::new("node")
+        .arg("--experimental-websocket")
+        .arg("--no-warnings")
+        .arg(dir.join("client.mjs"))
+        .args(["--url", url, "--domain", DOMAIN])
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn node (is Node installed?)")
+}
+
+/// Waits for the JsSIP client and returns its exit code and JSON lines.
+async fn finish(child: Child) -> (Option<i32>, Vec<Value>) {
+    let out = tokio::time::timeout(LIMIT, child.wait_with_output())
+        .await
+        .expect("JsSIP client exits within the limit")
+        .expect("wait for node");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    if !out.status.success() {
+        eprintln!("JsSIP stderr: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    (out.status.code(), lines)
+}
+
+fn event<'a>(lines: &'a [Value], name: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|v| v["event"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {lines:#?}"))
+}
+
+#[tokio::test]
+async fn jssip_registers_asks_options_and_exchanges_messages_with_sipws() {
+    let Some(dir) = jssip_dir() else { return };
+    let mut serve = Serve::start(&["alice:alice-secret", "bob:bob-secret"]).await;
+    let url = serve.url.clone();
+    let client = jssip(
+        &dir,
+        &url,
+        &[
+            "--user",
+            "alice",
+            "--password",
+            "alice-secret",
+            "--register",
+            "--options",
+            "sip:sipws.test",
+            "--message",
+            "sip:peer@sipws.test",
+            "hello from JsSIP",
+            "--await-messages",
+            "1",
+            "--timeout",
+            "25",
+        ],
+    );
+    // Once JsSIP is registered, a sipws client sends it a MESSAGE through
+    // the testbed's relay.
+    serve
+        .wait_for("registered", |v| v["aor"] == "alice@sipws.test")
+        .await;
+    let send = Command::new(env!("CARGO_BIN_EXE_sipws"))
+        .args(["send", &url, "sip:alice@sipws.test", "--user", "bob"])
+        .args(["--domain", DOMAIN, "--password", "bob-secret"])
+        .args(["--body", "hello from sipws"])
+        .env_remove("SIPWS_PASSWORD")
+        .stdin(Stdio::null())
+        .output();
+    let send = tokio::time::timeout(LIMIT, send)
+        .await
+        .expect("sipws send exits within the limit")
+        .expect("run sipws send");
+    let send_out = String::from_utf8_lossy(&send.stdout);
+    assert_eq!(send.status.code(), Some(0), "{send_out}");
+    assert!(send_out.contains("200 OK"), "{send_out}");
+
+    let (code, lines) = finish(client).await;
+    assert_eq!(event(&lines, "registered")["status"], 200, "{lines:#?}");
+    assert_eq!(event(&lines, "options")["status"], 200, "{lines:#?}");
+    assert_eq!(event(&lines, "message-sent")["status"], 200, "{lines:#?}");
+    let got = event(&lines, "message-received");
+    assert_eq!(got["body"], "hello from sipws");
+    assert_eq!(got["from"], "sip:bob@sipws.test");
+    assert!(lines.iter().any(|v| v["event"] == "unregistered"));
+    assert_eq!(event(&lines, "done")["ok"], true);
+    assert_eq!(code, Some(0));
+
+    // The testbed saw the digest challenge, the scripted peer answered the
+    // MESSAGE, and JsSIP's un-REGISTER removed its binding.
+    serve
+        .wait_for("unregistered", |v| v["aor"] == "alice@sipws.test")
+        .await;
+    serve.child.kill().await.expect("stop sipws serve");
+}
+
+#[tokio::test]
+async fn jssip_with_a_wrong_password_is_refused() {
+    let Some(dir) = jssip_dir() else { return };
+    let mut serve = Serve::start(&["alice:alice-secret"]).await;
+    let url = serve.url.clone();
+    let client = jssip(
+        &dir,
+        &url,
+        &[
+            "--user",
+            "alice",
+            "--password",
+            "not-the-secret",
+            "--register",
+        ],
+    );
+    let (code, lines) = finish(client).await;
+    let failed = event(&lines, "registration-failed");
+    let status = failed["status"].as_u64().unwrap_or(0);
+    assert!(status == 401 || status == 403, "{lines:#?}");
+    assert_eq!(event(&lines, "done")["ok"], false);
+    assert_eq!(code, Some(1));
+    assert!(!lines.iter().any(|v| v["event"] == "registered"));
+    serve
+        .wait_for("auth-failed", |v| v["aor"] == "alice@sipws.test")
+        .await;
+    serve.child.kill().await.expect("stop sipws serve");
+}
