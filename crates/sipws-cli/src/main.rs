@@ -39,6 +39,9 @@ enum Command {
     Send(Box<cmd::sip::SendArgs>),
     /// Send OPTIONS to the server (or `--target`).
     Options(Box<cmd::sip::OptionsArgs>),
+    /// Register and print every SIP message as a ladder, answering calls
+    /// (`--answer`, `--reject CODE`) and requests, until Ctrl-C.
+    Listen(Box<cmd::listen::Args>),
 }
 
 fn main() -> ExitCode {
@@ -52,5 +55,6 @@ fn main() -> ExitCode {
         Command::Call(args) => cmd::sip::call(&args),
         Command::Send(args) => cmd::sip::send(&args),
         Command::Options(args) => cmd::sip::options(&args),
+        Command::Listen(args) => cmd::listen::run(&args),
     }
 }

@@ -41,6 +41,11 @@ async fn sipws(args: &[&str]) -> Run {
     }
 }
 
+/// The closing result line (the ladder lines come before it).
+fn result_line(run: &Run) -> &str {
+    run.stdout.lines().last().unwrap_or_default()
+}
+
 fn kamailio(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(v) if !v.is_empty() => Some(v),
@@ -72,7 +77,7 @@ async fn options_register_send_and_exit_codes() {
 
     let run = sipws(&["options", &url, d[0], d[1]]).await;
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.starts_with("200 "), "{}", run.stdout);
+    assert!(result_line(&run).starts_with("200 "), "{}", run.stdout);
 
     let run = sipws(&[
         "register",
@@ -114,7 +119,7 @@ async fn options_register_send_and_exit_codes() {
     let target = format!("sip:nobody-here@{domain}");
     let run = sipws(&["send", &url, &target, d[0], d[1], "--body", "hi"]).await;
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.starts_with("404 "), "{}", run.stdout);
+    assert!(result_line(&run).starts_with("404 "), "{}", run.stdout);
 
     // Over TLS with the harness's CA.
     if let (Ok(wss), Ok(ca)) = (

@@ -59,6 +59,10 @@ pub struct UserAgentConfig {
     pub ua: UaConfig,
     /// Servers, keepalive and reconnect settings, socket and TLS settings.
     pub driver: DriverConfig,
+    /// Report every SIP message sent or received (not keepalives) as
+    /// [`UaStreamEvent::Message`] (default off: each message is then
+    /// copied once more).
+    pub trace_messages: bool,
 }
 
 impl UserAgentConfig {
@@ -81,7 +85,16 @@ impl UserAgentConfig {
         UserAgentConfig {
             ua: UaConfig::new(aor.clone(), registrar, instance),
             driver: DriverConfig::new([url.into()]),
+            trace_messages: false,
         }
+    }
+
+    /// Report every SIP message sent or received as
+    /// [`UaStreamEvent::Message`] (for a SIP ladder or a trace file).
+    #[must_use]
+    pub fn with_message_trace(mut self) -> Self {
+        self.trace_messages = true;
+        self
     }
 
     /// Set the digest credentials.
@@ -205,6 +218,33 @@ pub enum UaStreamEvent {
     /// The socket broke with this typed error; the link's own
     /// `Disconnected` follows.
     Transport(TransportError),
+    /// A SIP message went out or came in (only with
+    /// [`UserAgentConfig::trace_messages`]). Keepalive frames (made only
+    /// of CR and LF) are not reported. A message sent is reported once
+    /// the driver has handed it to the socket; a message received before
+    /// the events it causes.
+    Message {
+        /// Which way it went.
+        direction: Direction,
+        /// The frame as on the wire (SIP text, or the JSON codec's form
+        /// when that subprotocol was negotiated).
+        data: Vec<u8>,
+    },
+}
+
+/// Which way a traced SIP message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// We sent it.
+    Sent,
+    /// We received it.
+    Received,
+}
+
+/// A keepalive frame (ping `CRLFCRLF` or pong `CRLF`) rather than a SIP
+/// message.
+fn is_keepalive(data: &[u8]) -> bool {
+    data.iter().all(|b| matches!(b, b'\r' | b'\n'))
 }
 
 /// Every event of a running user agent, in order. Unbounded: read them
@@ -297,6 +337,9 @@ struct UaMachine {
     next_rule: u64,
     closing: Vec<oneshot::Sender<()>>,
     deferred: Vec<(TxnId, u16)>,
+    /// Whether SIP messages are traced, and the ones not delivered yet.
+    trace: bool,
+    traced: Vec<(Direction, Vec<u8>)>,
 }
 
 type Op = Box<dyn FnOnce(&mut UaMachine, Instant) -> Option<oneshot::Sender<()>> + Send>;
@@ -428,6 +471,9 @@ impl Machine for UaMachine {
         self.ua.handle_open(now, protocol);
     }
     fn handle_frame(&mut self, now: Instant, data: &[u8], opcode: Opcode) {
+        if self.trace && !is_keepalive(data) {
+            self.traced.push((Direction::Received, data.to_vec()));
+        }
         self.ua.handle_frame(now, data, opcode);
     }
     fn handle_ws_pong(&mut self, now: Instant) {
@@ -443,12 +489,24 @@ impl Machine for UaMachine {
         self.ua.handle_timeout(now);
     }
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.ua.poll_transmit()
+        let t = self.ua.poll_transmit();
+        if let Some(Transmit::Frame { data, .. }) = &t {
+            if self.trace && !is_keepalive(data) {
+                self.traced.push((Direction::Sent, data.clone()));
+            }
+        }
+        t
     }
     fn poll_timeout(&self) -> Option<Instant> {
         self.ua.poll_timeout()
     }
     fn deliver_events(&mut self, now: Instant, elapsed: Duration) {
+        for (direction, data) in self.traced.drain(..) {
+            let _ = self.events.send(TimedUaEvent {
+                elapsed,
+                event: UaStreamEvent::Message { direction, data },
+            });
+        }
         loop {
             while let Some(event) = self.ua.poll_event() {
                 self.route(&event);
@@ -499,7 +557,11 @@ impl UserAgent {
     /// Start the user agent on the current tokio runtime: it connects at
     /// once (call [`UserAgent::register`] to register).
     pub fn spawn(config: UserAgentConfig) -> Result<(UserAgent, UaEvents), UaStartError> {
-        let UserAgentConfig { ua, driver } = config;
+        let UserAgentConfig {
+            ua,
+            driver,
+            trace_messages,
+        } = config;
         let DriverConfig {
             link,
             mut transport,
@@ -524,6 +586,8 @@ impl UserAgent {
             next_rule: 1,
             closing: Vec::new(),
             deferred: Vec::new(),
+            trace: trace_messages,
+            traced: Vec::new(),
         };
         tokio::spawn(Driver::new(machine, transport, ops_rx).run());
         Ok((UserAgent { ops: ops_tx }, UaEvents { rx: events_rx }))

@@ -18,10 +18,12 @@ use std::time::{Duration, Instant};
 
 use sipws::ua::{Call, UaStreamEvent, UserAgent, UserAgentConfig};
 use sipws_core::link::{FallbackProbe, LinkEvent};
-use sipws_core::message::{reason_phrase, HeaderName, Limits, Message, NameAddr, Uri};
+use sipws_core::message::reason_phrase;
 use sipws_core::ua::UaEvent;
 use sipws_testbed::{ConnId, SipConfig, Testbed, TestbedConfig, TestbedEvent, User};
 use tokio::sync::{broadcast, mpsc};
+
+use super::ladder::{timestamp, Summary};
 
 const DOMAIN: &str = "sipws.test";
 const OFFER: &[u8] = b"v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
@@ -62,7 +64,7 @@ struct Ladder {
 
 impl Ladder {
     fn t(&self) -> String {
-        format!("{:>7.3}s", self.start.elapsed().as_secs_f64())
+        timestamp(self.start.elapsed())
     }
 
     fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
@@ -137,43 +139,25 @@ impl Ladder {
         }
     }
 
-    /// A SIP message a client sent to the testbed: start line and CSeq.
+    /// A SIP message a client sent to the testbed: start line and CSeq
+    /// (the shared ladder rendering, [`Summary::describe`]).
     fn frame(&self, conn: ConnId, data: &[u8]) {
-        let Ok(msg) = Message::parse(data, &Limits::default()) else {
+        let Some(summary) = Summary::parse(data) else {
             let what = format!("(unparseable frame, {} bytes)", data.len());
             self.line(&self.party(conn), "testbed", &what);
             return;
         };
-        if msg.method() == Some("REGISTER") {
+        if summary.method.as_deref() == Some("REGISTER") {
             // The registering user names the connection in the ladder.
-            let user = msg
-                .header(HeaderName::To)
-                .and_then(|v| NameAddr::parse(v).ok())
-                .and_then(|na| Uri::parse(na.uri).ok())
-                .and_then(|u| u.user.map(str::to_owned));
-            if let Some(user) = user {
+            if let Some(user) = summary.to_user.clone() {
                 self.parties
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .insert(conn, user);
             }
         }
-        let start = match (msg.method(), msg.request_uri(), msg.status()) {
-            (Some(m), Some(uri), _) => format!("{m} {uri}"),
-            (_, _, Some(status)) => {
-                format!("SIP/2.0 {status} {}", msg.reason().unwrap_or_default())
-            }
-            _ => String::from("?"),
-        };
-        let cseq = msg.header(HeaderName::CSeq).unwrap_or("-");
-        let auth = if msg.header(HeaderName::Authorization).is_some() {
-            " +Authorization"
-        } else {
-            ""
-        };
         self.stats().messages += 1;
-        let what = format!("{start}  CSeq: {cseq}{auth}");
-        self.line(&self.party(conn), "testbed", &what);
+        self.line(&self.party(conn), "testbed", &summary.describe());
     }
 
     /// Link news of one agent (keepalive, death, reconnect).

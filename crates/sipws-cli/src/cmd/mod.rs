@@ -2,6 +2,8 @@
 
 pub(crate) mod connect;
 pub(crate) mod demo;
+pub(crate) mod ladder;
+pub(crate) mod listen;
 pub(crate) mod parse;
 pub(crate) mod serve;
 pub(crate) mod sip;

@@ -1,27 +1,41 @@
 //! `sipws register`, `sipws call`, `sipws send`, `sipws options`: one SIP
 //! operation each, run by the tokio user agent (`sipws::ua`) over one
-//! link.
+//! link; `sipws listen` (in `listen.rs`) shares the settings and the
+//! plumbing here.
+//!
+//! Every command prints a SIP ladder (one line per message sent or
+//! received, from the user agent's message trace), notable events and a
+//! closing result line; `--json` prints the same as JSON lines. The
+//! formats are described in `ladder.rs`.
 //!
 //! The password comes from `--password`, else `SIPWS_PASSWORD`, else a
 //! prompt on the terminal (read as a line; the terminal still echoes it);
-//! it is never printed. Exit codes (as for `sipws connect`): 0 success,
-//! 1 SIP failure (error status, rejected call, no answer), 2 usage,
-//! 3 connection failure (the link gave up).
+//! it is never printed, and neither is an Authorization value. Exit codes
+//! (as for `sipws connect`): 0 success, 1 SIP failure (error status,
+//! rejected call, no answer), 2 usage, 3 connection failure (the link
+//! gave up).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use sipws::ua::{UaApiError, UaEvents, UaStreamEvent, UserAgent, UserAgentConfig};
+use serde_json::json;
+use sipws::ua::{
+    Direction, TimedUaEvent, UaApiError, UaEvents, UaStreamEvent, UserAgent, UserAgentConfig,
+};
 use sipws_core::link::LinkEvent;
 use sipws_core::ua::{Target, UaEvent};
 
 use super::connect::parse_duration;
+use super::ladder::{ColorChoice, Output, Shown};
 
-const EXIT_SIP: u8 = 1;
-const EXIT_USAGE: u8 = 2;
-const EXIT_CONNECTION: u8 = 3;
+/// Exit code of a SIP failure (error status, rejected call, no answer).
+pub(crate) const EXIT_SIP: u8 = 1;
+/// Exit code of a usage error (bad URL, bad rule, bad settings).
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code of a connection failure (the link gave up).
+pub(crate) const EXIT_CONNECTION: u8 = 3;
 
 /// Settings shared by every SIP command.
 #[derive(Debug, clap::Args)]
@@ -47,10 +61,34 @@ pub(crate) struct Common {
     /// PEM file of the CA that signed the server certificate (`wss://`).
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
+    /// Print JSON lines (one object per SIP message, per event, and one
+    /// result object with the exit code) instead of the ladder.
+    #[arg(long)]
+    json: bool,
+    /// Colour the ladder: `auto` (on a terminal, unless `NO_COLOR` is
+    /// set), `always` or `never`.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
 }
 
 impl Common {
-    fn domain(&self) -> String {
+    /// The output of command `name` as these flags ask.
+    pub(crate) fn output(&self, name: &'static str) -> Output {
+        Output::new(name, self.json, self.color)
+    }
+
+    /// The user name.
+    pub(crate) fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// How long one operation may take.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The SIP domain: `--domain`, else the URL's host.
+    pub(crate) fn domain(&self) -> String {
         self.domain.clone().unwrap_or_else(|| {
             let rest = self
                 .url
@@ -64,7 +102,9 @@ impl Common {
         })
     }
 
-    fn password(&self, needed: bool) -> Option<String> {
+    /// The password: `--password`, `SIPWS_PASSWORD`, or (when `needed`
+    /// and stdin is a terminal) a prompt.
+    pub(crate) fn password(&self, needed: bool) -> Option<String> {
         if let Some(p) = &self.password {
             return Some(p.clone());
         }
@@ -81,7 +121,8 @@ impl Common {
         None
     }
 
-    fn config(&self, password: Option<String>) -> UserAgentConfig {
+    /// The user agent's configuration (message trace on, for the ladder).
+    pub(crate) fn config(&self, password: Option<String>) -> UserAgentConfig {
         let mut c = UserAgentConfig::new(
             self.url.clone(),
             format!("sip:{}@{}", self.user, self.domain()),
@@ -93,7 +134,7 @@ impl Common {
         r.max_attempts = self.attempts.max(1);
         r.delays = vec![Duration::from_millis(250), Duration::from_millis(500)];
         c.driver.transport.tls.ca_file.clone_from(&self.ca_file);
-        c
+        c.with_message_trace()
     }
 }
 
@@ -156,7 +197,8 @@ pub(crate) struct OptionsArgs {
     target: Option<String>,
 }
 
-fn block_on(name: &str, f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+/// Runs `f` on a current-thread runtime.
+pub(crate) fn block_on(name: &str, f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -169,119 +211,208 @@ fn block_on(name: &str, f: impl std::future::Future<Output = ExitCode>) -> ExitC
     }
 }
 
-/// Start the user agent or report a usage error.
-fn start(name: &str, config: UserAgentConfig) -> Result<(UserAgent, UaEvents), ExitCode> {
-    let url = config
-        .driver
-        .link
-        .urls
-        .first()
-        .map(String::as_str)
-        .unwrap_or_default();
-    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-    if !matches!(scheme.as_deref(), Some("ws" | "wss")) {
-        eprintln!("sipws {name}: {url:?} is not a ws:// or wss:// URL");
-        return Err(ExitCode::from(EXIT_USAGE));
-    }
-    UserAgent::spawn(config).map_err(|e| {
-        eprintln!("sipws {name}: {e}");
-        ExitCode::from(EXIT_USAGE)
-    })
+/// One running command: the user agent's event stream and the output.
+/// The [`UserAgent`] handle is kept apart, so that an operation on it can
+/// run while the session prints.
+#[derive(Debug)]
+pub(crate) struct Session {
+    /// Every event of the user agent.
+    pub(crate) events: UaEvents,
+    /// Where the ladder goes.
+    pub(crate) out: Output,
+    /// How long one operation may take.
+    pub(crate) timeout: Duration,
+    /// When (user agent clock) the last request went out and the last
+    /// final response came in, for round-trip times.
+    last_request: Option<Duration>,
+    last_final: Option<Duration>,
 }
 
-/// Waits until the link gives up.
-async fn link_failed(events: &mut UaEvents, print: bool) -> String {
-    while let Some(e) = events.next().await {
-        if print {
-            println!("{:>8.3}s {:?}", e.elapsed.as_secs_f64(), e.event);
+impl Session {
+    /// Start the user agent (exit 2 for a URL that is not `ws://` or
+    /// `wss://`, or a configuration the user agent refuses).
+    pub(crate) fn start(
+        mut out: Output,
+        config: UserAgentConfig,
+        timeout: Duration,
+    ) -> Result<(UserAgent, Session), ExitCode> {
+        let url = config
+            .driver
+            .link
+            .urls
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default();
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("ws" | "wss")) {
+            let why = format!("{url:?} is not a ws:// or wss:// URL");
+            return Err(out.result(EXIT_USAGE, "usage", &why, json!({})));
         }
-        if let UaStreamEvent::Ua(UaEvent::Link(LinkEvent::Failed { reason, .. })) = &e.event {
-            return format!("{reason:?}");
+        match UserAgent::spawn(config) {
+            Ok((ua, events)) => Ok((
+                ua,
+                Session {
+                    events,
+                    out,
+                    timeout,
+                    last_request: None,
+                    last_final: None,
+                },
+            )),
+            Err(e) => Err(out.result(EXIT_USAGE, "usage", &e.to_string(), json!({}))),
         }
     }
-    "user agent stopped".to_owned()
-}
 
-/// Whether the link gave up among the events already delivered (a
-/// request failing for that reason resolves in the same batch).
-fn gave_up(events: &mut UaEvents) -> Option<String> {
-    while let Some(e) = events.try_next() {
-        if let UaStreamEvent::Ua(UaEvent::Link(LinkEvent::Failed { reason, .. })) = &e.event {
-            return Some(format!("{reason:?}"));
+    /// Prints one event; returns the link's reason when it gave up, and
+    /// the ladder line when a SIP message was shown.
+    pub(crate) fn show(&mut self, e: &TimedUaEvent) -> (Option<String>, Shown) {
+        match &e.event {
+            UaStreamEvent::Message { direction, data } => {
+                let shown = self.out.message(e.elapsed, *direction, data);
+                if let Some(m) = &shown {
+                    match (direction, m.status) {
+                        (Direction::Sent, None) => self.last_request = Some(e.elapsed),
+                        (Direction::Received, Some(200..)) => self.last_final = Some(e.elapsed),
+                        _ => {}
+                    }
+                }
+                (None, shown)
+            }
+            UaStreamEvent::Ua(UaEvent::Link(link)) => {
+                self.out.link(link);
+                match link {
+                    LinkEvent::Failed { reason } => (Some(reason.to_string()), None),
+                    _ => (None, None),
+                }
+            }
+            UaStreamEvent::Ua(UaEvent::Registered { .. }) => {
+                self.out.count_registration();
+                (None, None)
+            }
+            _ => (None, None),
         }
     }
-    None
-}
 
-/// Runs `op`, failing with exit 3 when the link gives up and exit 1 at the
-/// timeout.
-async fn guarded<T>(
-    name: &str,
-    timeout: Duration,
-    events: &mut UaEvents,
-    op: impl std::future::Future<Output = Result<T, UaApiError>>,
-) -> Result<T, ExitCode> {
-    tokio::select! {
-        r = tokio::time::timeout(timeout, op) => match r {
+    /// Prints every event already delivered; the link's reason if it gave
+    /// up among them.
+    pub(crate) fn pump(&mut self) -> Option<String> {
+        let mut failed = None;
+        while let Some(e) = self.events.try_next() {
+            if let (Some(why), _) = self.show(&e) {
+                failed = Some(why);
+            }
+        }
+        failed
+    }
+
+    /// Prints events until the link gives up; returns why.
+    pub(crate) async fn until_failed(&mut self) -> String {
+        while let Some(e) = self.events.next().await {
+            if let (Some(why), _) = self.show(&e) {
+                return why;
+            }
+        }
+        "user agent stopped".to_owned()
+    }
+
+    /// Lets the user agent's task finish what it is sending, then prints
+    /// what it reported (so a result line comes after the messages that
+    /// led to it).
+    pub(crate) async fn settle(&mut self) -> Option<String> {
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        self.pump()
+    }
+
+    /// Exit 3: the connection failed.
+    pub(crate) fn connection_failed(&mut self, why: &str) -> ExitCode {
+        let human = format!("connection failed: {why}");
+        self.out
+            .result(EXIT_CONNECTION, "connection_failed", &human, json!({}))
+    }
+
+    /// Runs `op` while printing the ladder: exit 3 when the link gives
+    /// up, 1 on a SIP failure or at the timeout, 2 on local misuse.
+    pub(crate) async fn guarded<T>(
+        &mut self,
+        op: impl std::future::Future<Output = Result<T, UaApiError>>,
+    ) -> Result<T, ExitCode> {
+        let t = self.timeout;
+        let r = tokio::select! {
+            r = tokio::time::timeout(t, op) => r,
+            why = self.until_failed() => return Err(self.connection_failed(&why)),
+        };
+        let failed = self.settle().await;
+        match r {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(UaApiError::Ua(e))) => {
-                eprintln!("sipws {name}: {e}");
-                Err(ExitCode::from(EXIT_USAGE))
+                Err(self
+                    .out
+                    .result(EXIT_USAGE, "usage", &e.to_string(), json!({})))
             }
             Ok(Err(e)) => {
-                if let Some(why) = gave_up(events) {
-                    eprintln!("sipws {name}: connection failed: {why}");
-                    return Err(ExitCode::from(EXIT_CONNECTION));
+                if let Some(why) = failed {
+                    return Err(self.connection_failed(&why));
                 }
-                println!("{e}");
-                Err(ExitCode::from(EXIT_SIP))
+                let mut human = e.to_string();
+                let mut fields = json!({});
+                if let UaApiError::Registration { status, reason } = &e {
+                    fields = json!({ "status": status, "reason": reason });
+                    if matches!(status, 401 | 403 | 407) {
+                        human.push_str(" (wrong user name or password?)");
+                    }
+                }
+                Err(self.out.result(EXIT_SIP, "sip_failure", &human, fields))
             }
             Err(_) => {
-                println!("no answer within {timeout:?}");
-                Err(ExitCode::from(EXIT_SIP))
+                let human = format!("no answer within {t:?}");
+                Err(self.out.result(EXIT_SIP, "timeout", &human, json!({})))
             }
-        },
-        why = link_failed(events, false) => {
-            eprintln!("sipws {name}: connection failed: {why}");
-            Err(ExitCode::from(EXIT_CONNECTION))
         }
+    }
+
+    /// Prints what is left and shuts the user agent down (bounded).
+    pub(crate) async fn finish(&mut self, ua: &UserAgent, limit: Duration) {
+        let _ = tokio::time::timeout(limit, ua.shutdown()).await;
     }
 }
 
 /// Runs `sipws register`.
 pub(crate) fn register(args: &RegisterArgs) -> ExitCode {
     block_on("register", async {
-        let mut config = args.common.config(args.common.password(true));
+        let c = &args.common;
+        let mut config = c.config(c.password(true));
         config.ua.expires = Duration::from_secs(args.expires);
-        let (ua, mut events) = match start("register", config) {
+        let (ua, mut s) = match Session::start(c.output("register"), config, c.timeout) {
             Ok(s) => s,
             Err(code) => return code,
         };
-        let t = args.common.timeout;
-        let reg = match guarded("register", t, &mut events, ua.register()).await {
+        let reg = match s.guarded(ua.register()).await {
             Ok(r) => r,
             Err(code) => return code,
         };
-        println!(
-            "registered expires={}s bindings={}",
-            reg.expires.as_secs(),
-            reg.bindings.join(",")
+        s.out.event(
+            "registered",
+            &format!(
+                "registered expires={}s bindings={}",
+                reg.expires.as_secs(),
+                reg.bindings.join(",")
+            ),
+            json!({ "expires": reg.expires.as_secs(), "bindings": reg.bindings }),
         );
         if args.stay {
+            s.out.enable_live();
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
-                why = link_failed(&mut events, true) => {
-                    eprintln!("sipws register: connection failed: {why}");
-                    return ExitCode::from(EXIT_CONNECTION);
-                }
+                why = s.until_failed() => return s.connection_failed(&why),
             }
         }
-        match guarded("register", t, &mut events, ua.unregister()).await {
-            Ok(()) => println!("unregistered"),
-            Err(code) => return code,
+        if let Err(code) = s.guarded(ua.unregister()).await {
+            return code;
         }
-        let _ = tokio::time::timeout(t, ua.shutdown()).await;
-        ExitCode::SUCCESS
+        s.finish(&ua, c.timeout).await;
+        s.out.result(0, "ok", "unregistered", json!({}))
     })
 }
 
@@ -291,43 +422,56 @@ t=0 0\r\nm=audio 9 RTP/AVP 0\r\n";
 /// Runs `sipws call`.
 pub(crate) fn call(args: &CallArgs) -> ExitCode {
     block_on("call", async {
-        let password = args.common.password(false);
+        let c = &args.common;
+        let password = c.password(false);
         let registers = password.is_some();
-        let (ua, mut events) = match start("call", args.common.config(password)) {
+        let (ua, mut s) = match Session::start(c.output("call"), c.config(password), c.timeout) {
             Ok(s) => s,
             Err(code) => return code,
         };
-        let t = args.common.timeout;
         if registers {
-            if let Err(code) = guarded("call", t, &mut events, ua.register()).await {
-                return code;
+            match s.guarded(ua.register()).await {
+                Ok(r) => s.out.event(
+                    "registered",
+                    "registered",
+                    json!({ "expires": r.expires.as_secs(), "bindings": r.bindings }),
+                ),
+                Err(code) => return code,
             }
-            println!("registered");
         }
         let code = async {
-            let mut call = guarded("call", t, &mut events, ua.call(&args.target, OFFER)).await?;
-            guarded("call", t, &mut events, call.answered()).await?;
-            println!("answered");
+            let mut call = s.guarded(ua.call(&args.target, OFFER)).await?;
+            s.guarded(call.answered()).await?;
+            s.out.event("answered", "answered", json!({}));
             if let Some(body) = &args.info {
-                let r = guarded(
-                    "call",
-                    t,
-                    &mut events,
-                    call.info("text/plain", body.as_bytes()),
-                )
-                .await?;
-                println!("INFO {} {}", r.status, r.reason);
+                let r = s.guarded(call.info("text/plain", body.as_bytes())).await?;
+                s.out.event(
+                    "info",
+                    &format!("INFO {} {}", r.status, r.reason),
+                    json!({ "status": r.status, "reason": r.reason }),
+                );
             }
             if let Some(d) = args.hangup_after {
-                tokio::time::sleep(d).await;
+                tokio::select! {
+                    () = tokio::time::sleep(d) => {}
+                    why = s.until_failed() => return Err(s.connection_failed(&why)),
+                }
             }
-            let why = guarded("call", t, &mut events, call.hangup()).await?;
-            println!("ended: {why}");
-            Ok::<_, ExitCode>(ExitCode::SUCCESS)
+            let why = s.guarded(call.hangup()).await?;
+            Ok::<_, ExitCode>(why)
         }
         .await;
-        let _ = tokio::time::timeout(t, ua.shutdown()).await;
-        code.unwrap_or_else(|c| c)
+        let code = match code {
+            Ok(why) => s.out.result(
+                0,
+                "ok",
+                &format!("ended: {why}"),
+                json!({ "ended": why.to_string() }),
+            ),
+            Err(code) => code,
+        };
+        s.finish(&ua, c.timeout).await;
+        code
     })
 }
 
@@ -335,8 +479,9 @@ pub(crate) fn call(args: &CallArgs) -> ExitCode {
 pub(crate) fn send(args: &SendArgs) -> ExitCode {
     let method = args.method.to_ascii_uppercase();
     block_on("send", async {
-        let (ua, mut events) = match start("send", args.common.config(args.common.password(false)))
-        {
+        let c = &args.common;
+        let config = c.config(c.password(false));
+        let (ua, mut s) = match Session::start(c.output("send"), config, c.timeout) {
             Ok(s) => s,
             Err(code) => return code,
         };
@@ -350,8 +495,8 @@ pub(crate) fn send(args: &SendArgs) -> ExitCode {
             ct.as_deref(),
             args.body.as_bytes(),
         );
-        let code = answer_code("send", args.common.timeout, &mut events, op).await;
-        let _ = tokio::time::timeout(Duration::from_secs(2), ua.shutdown()).await;
+        let code = answer_code(&mut s, op, false).await;
+        s.finish(&ua, Duration::from_secs(2)).await;
         code
     })
 }
@@ -359,42 +504,54 @@ pub(crate) fn send(args: &SendArgs) -> ExitCode {
 /// Runs `sipws options`.
 pub(crate) fn options(args: &OptionsArgs) -> ExitCode {
     block_on("options", async {
+        let c = &args.common;
         let target = args
             .target
             .clone()
-            .unwrap_or_else(|| format!("sip:{}", args.common.domain()));
-        let (ua, mut events) = match start("options", args.common.config(None)) {
+            .unwrap_or_else(|| format!("sip:{}", c.domain()));
+        let (ua, mut s) = match Session::start(c.output("options"), c.config(None), c.timeout) {
             Ok(s) => s,
             Err(code) => return code,
         };
         let op = ua.options(Target::Uri(target));
-        let code = answer_code("options", args.common.timeout, &mut events, op).await;
-        let _ = tokio::time::timeout(Duration::from_secs(2), ua.shutdown()).await;
+        let code = answer_code(&mut s, op, true).await;
+        s.finish(&ua, Duration::from_secs(2)).await;
         code
     })
 }
 
+/// The final response as the result: exit 0 for a 2xx, else 1 (or 3
+/// when the link gave up). With `rtt`, the round-trip time (request sent
+/// to final response received, as the message trace saw them) is shown.
 async fn answer_code(
-    name: &str,
-    timeout: Duration,
-    events: &mut UaEvents,
+    s: &mut Session,
     op: impl std::future::Future<Output = Result<sipws::ua::Response, UaApiError>>,
+    rtt: bool,
 ) -> ExitCode {
-    match guarded(name, timeout, events, op).await {
-        Ok(r) => {
-            if !r.is_success() {
-                if let Some(why) = gave_up(events) {
-                    eprintln!("sipws {name}: connection failed: {why}");
-                    return ExitCode::from(EXIT_CONNECTION);
-                }
-            }
-            println!("{} {}", r.status, r.reason);
-            if r.is_success() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_SIP)
-            }
+    let r = match s.guarded(op).await {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let rtt = match (rtt, s.last_request, s.last_final) {
+        (true, Some(a), Some(b)) if b >= a => Some(b - a),
+        _ => None,
+    };
+    if !r.is_success() {
+        if let Some(why) = s.pump() {
+            return s.connection_failed(&why);
         }
-        Err(code) => code,
     }
+    let mut human = format!("{} {}", r.status, r.reason);
+    let mut fields = json!({ "status": r.status, "reason": r.reason });
+    if let Some(rtt) = rtt {
+        let ms = rtt.as_secs_f64() * 1000.0;
+        human.push_str(&format!("  rtt={ms:.1}ms"));
+        fields["rtt_ms"] = json!(ms);
+    }
+    let (exit, outcome) = if r.is_success() {
+        (0, "ok")
+    } else {
+        (EXIT_SIP, "sip_failure")
+    };
+    s.out.result(exit, outcome, &human, fields)
 }
