@@ -15,6 +15,8 @@
 //! - [`message`]: zero-copy SIP parser, typed header accessors, builder.
 //! - [`codec`]: wire formats (SIP text, compact header names, JSON).
 //! - [`router`]: frame classification and rule-based dispatch to handler keys.
+//! - [`sdp`]: SDP offer/answer for calls with WebRTC browsers and plain
+//!   RTP peers (sipws carries no media).
 //! - [`txn`]: SIP transactions over a reliable transport (RFC 3261 §17).
 //! - [`ua`]: the user agent: registration, dialogs, calls, INFO / NOTIFY /
 //!   MESSAGE / OPTIONS, over the link, router and transactions.
@@ -27,6 +29,7 @@ pub mod codec;
 pub mod link;
 pub mod message;
 pub mod router;
+pub mod sdp;
 pub mod time;
 pub mod txn;
 pub mod ua;
