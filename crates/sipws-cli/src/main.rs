@@ -29,7 +29,9 @@ enum Command {
     Connect(Box<cmd::connect::Args>),
     /// Run the embedded testbed on loopback (registrar with digest, relay,
     /// scripted peer, faults); prints its URL first, then one line per
-    /// event, until Ctrl-C.
+    /// event, until Ctrl-C; faults switch at run time by commands on
+    /// standard input.
+    #[command(after_help = cmd::serve::COMMANDS_HELP)]
     Serve(Box<cmd::serve::Args>),
     /// Register with digest (and un-REGISTER; `--stay` keeps it).
     Register(Box<cmd::sip::RegisterArgs>),

@@ -14,7 +14,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use sipws_core::codec::Codec;
 
-use crate::{Command, ConnId, Faults, PongWithheld, Shared, TestbedEvent};
+use crate::{Command, ConnFaults, ConnId, Faults, PongWithheld, Shared, TestbedEvent};
 
 const CRLF_PING: &[u8] = b"\r\n\r\n";
 const CRLF_PONG: &[u8] = b"\r\n";
@@ -25,6 +25,11 @@ struct Conn<'a, S> {
     codec: Codec,
     shared: &'a Shared,
     commands: mpsc::UnboundedSender<Command>,
+    /// The standing faults, as last seen.
+    standing: Faults,
+    /// This connection's overrides.
+    overrides: ConnFaults,
+    /// The faults in force: `standing` with `overrides` applied.
     faults: Faults,
     pings: u32,
     /// Opcode of the last ping, used for its (possibly delayed) pong.
@@ -41,14 +46,16 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut rx: mpsc::UnboundedReceiver<Command>,
 ) -> String {
     let mut faults_rx = shared.faults.subscribe();
-    let faults = faults_rx.borrow_and_update().clone();
+    let standing = faults_rx.borrow_and_update().clone();
     let mut conn = Conn {
         ws,
         id,
         codec,
         shared,
         commands,
-        faults,
+        faults: standing.clone(),
+        standing,
+        overrides: ConnFaults::default(),
         pings: 0,
         last_ping_text: true,
     };
@@ -68,8 +75,8 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 if changed.is_err() {
                     return "testbed stopped".into();
                 }
-                let faults = faults_rx.borrow_and_update().clone();
-                conn.set_faults(faults);
+                conn.standing = faults_rx.borrow_and_update().clone();
+                conn.refresh_faults();
             }
             item = conn.ws.next(), if reading => {
                 if let Some(end) = conn.inbound(item).await {
@@ -85,7 +92,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         self.shared.emit(event);
     }
 
-    fn set_faults(&mut self, faults: Faults) {
+    /// Recomputes the faults in force after a change of the standing
+    /// faults or of the overrides.
+    fn refresh_faults(&mut self) {
+        let faults = self.overrides.apply(&self.standing);
+        if faults != self.faults {
+            tracing::debug!(conn = %self.id, ?faults, "faults in force");
+        }
         if faults.stop_reading != self.faults.stop_reading {
             self.emit(if faults.stop_reading {
                 TestbedEvent::ReadingStopped { conn: self.id }
@@ -100,11 +113,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     async fn command(&mut self, command: Command) -> Option<String> {
         let id = self.id;
         match command {
+            Command::Override(overrides) => {
+                self.overrides = overrides;
+                self.refresh_faults();
+                None
+            }
             Command::DropAbnormally => {
+                tracing::debug!(conn = %id, "fault: dropping the connection (1006)");
                 self.emit(TestbedEvent::DroppedAbnormally { conn: id });
                 Some("dropped without close frame (1006)".into())
             }
             Command::Close(code, reason) => {
+                tracing::debug!(conn = %id, code, "fault: closing with a code");
                 let frame = CloseFrame {
                     code: CloseCode::from(code),
                     reason: Utf8Bytes::from(reason),
@@ -213,6 +233,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
 
     async fn frame(&mut self, data: Bytes, text: bool) -> Option<String> {
         let id = self.id;
+        tracing::trace!(conn = %id, len = data.len(), text, "frame received");
         if data.as_ref() == CRLF_PING {
             self.pings = self.pings.saturating_add(1);
             self.last_ping_text = text;
@@ -233,6 +254,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     async fn answer_ping(&mut self) -> Option<String> {
         let id = self.id;
         if self.faults.drop_pongs {
+            tracing::debug!(conn = %id, ping = self.pings, "fault: pong dropped");
             self.emit(TestbedEvent::PongWithheld {
                 conn: id,
                 reason: PongWithheld::DropPongs,
@@ -244,6 +266,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             .answer_first_pings
             .is_some_and(|n| self.pings > n)
         {
+            tracing::debug!(conn = %id, ping = self.pings, "fault: ping budget spent, no pong");
             self.emit(TestbedEvent::PongWithheld {
                 conn: id,
                 reason: PongWithheld::PingBudgetSpent,
@@ -252,6 +275,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         }
         match self.faults.pong_delay {
             Some(delay) if !delay.is_zero() => {
+                tracing::debug!(conn = %id, ping = self.pings, ?delay, "fault: pong delayed");
                 let tx = self.commands.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;

@@ -12,7 +12,11 @@
 //!   delay pongs, answer only the first N pings, close with 1006 (TCP
 //!   dropped, no close frame), close cleanly with a code, refuse the next N
 //!   handshakes with HTTP 503, answer without the subprotocol, stop reading
-//!   (half-open).
+//!   (half-open), forget every registration. The per-frame faults can
+//!   also be set for one connection ([`ConnFaults`],
+//!   [`TestbedHandle::update_conn_faults`]), and the one-shot ones aimed
+//!   at one connection ([`TestbedHandle::drop_conn`],
+//!   [`TestbedHandle::close_conn`]).
 //! - One [`TestbedEvent`] per thing it does, on a broadcast channel.
 //! - Subprotocol `sip` (SIP text) or `sipws.json` (the JSON codec); the
 //!   relay translates between them.
@@ -70,7 +74,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
 pub use event::{ConnId, PongWithheld, TestbedEvent};
-pub use fault::Faults;
+pub use fault::{ConnFaults, Faults};
 pub use peer::{PeerCallState, PeerError};
 pub use registrar::{parse_users, Binding, User};
 pub use sip::SipConfig;
@@ -136,6 +140,8 @@ pub(crate) enum Command {
     Pong(Duration),
     /// Send a WebSocket Ping frame with this payload.
     WsPing(Vec<u8>),
+    /// Use these overrides of the standing faults from now on.
+    Override(ConnFaults),
 }
 
 /// State shared by the accept loop, the connections and the handles.
@@ -159,6 +165,8 @@ pub(crate) struct ConnEntry {
     pub(crate) tx: mpsc::UnboundedSender<Command>,
     /// The codec of its subprotocol.
     pub(crate) codec: Codec,
+    /// Its overrides of the standing faults.
+    pub(crate) overrides: ConnFaults,
 }
 
 impl Shared {
@@ -337,6 +345,65 @@ impl TestbedHandle {
         self.shared.command_all(&Command::WsPing(payload.to_vec()))
     }
 
+    /// Drops one connection without a close frame (the client sees
+    /// 1006); `false` if it is gone.
+    pub fn drop_conn(&self, conn: ConnId) -> bool {
+        self.shared.command_one(conn, Command::DropAbnormally)
+    }
+
+    /// Closes one connection cleanly with `code` and `reason`; `false` if
+    /// it is gone.
+    pub fn close_conn(&self, conn: ConnId, code: u16, reason: &str) -> bool {
+        self.shared
+            .command_one(conn, Command::Close(code, reason.to_owned()))
+    }
+
+    /// Changes the fault overrides of one open connection (they win over
+    /// the standing [`Faults`] for it alone, until it closes); `false` if
+    /// it is gone.
+    pub fn update_conn_faults(&self, conn: ConnId, change: impl FnOnce(&mut ConnFaults)) -> bool {
+        let mut conns = self
+            .shared
+            .conns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(entry) = conns.get_mut(&conn) else {
+            return false;
+        };
+        change(&mut entry.overrides);
+        entry
+            .tx
+            .send(Command::Override(entry.overrides.clone()))
+            .is_ok()
+    }
+
+    /// Removes the fault overrides of every open connection: the standing
+    /// [`Faults`] apply to all again.
+    pub fn clear_conn_faults(&self) {
+        let mut conns = self
+            .shared
+            .conns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for entry in conns.values_mut() {
+            if !entry.overrides.is_empty() {
+                entry.overrides = ConnFaults::default();
+                let _ = entry.tx.send(Command::Override(ConnFaults::default()));
+            }
+        }
+    }
+
+    /// The fault overrides of one open connection (`None` if it is gone).
+    #[must_use]
+    pub fn conn_faults(&self, conn: ConnId) -> Option<ConnFaults> {
+        let conns = self
+            .shared
+            .conns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        conns.get(&conn).map(|e| e.overrides.clone())
+    }
+
     /// Sends a data frame to one connection; `false` if it is gone.
     pub fn send_to(&self, conn: ConnId, data: &[u8], text: bool) -> bool {
         self.shared
@@ -423,6 +490,12 @@ impl TestbedHandle {
                 out,
             )
         })
+    }
+
+    /// The scripted peer's calls (Call-ID, state), sorted by Call-ID.
+    #[must_use]
+    pub fn peer_calls(&self) -> Vec<(String, PeerCallState)> {
+        sip::with_state(&self.shared, |state, _, _| state.peer.calls())
     }
 
     /// The scripted peer hangs up its call `call_id` (BYE).

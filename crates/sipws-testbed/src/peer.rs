@@ -112,6 +112,17 @@ impl Peer {
         self.calls.contains_key(call_id)
     }
 
+    /// Every dialog: (Call-ID, state), sorted by Call-ID.
+    pub(crate) fn calls(&self) -> Vec<(String, PeerCallState)> {
+        let mut v: Vec<(String, PeerCallState)> = self
+            .calls
+            .iter()
+            .map(|(id, c)| (id.clone(), c.state))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
     /// A request addressed to the peer.
     pub(crate) fn on_request(
         &mut self,

@@ -28,6 +28,7 @@ pub(crate) async fn accept_loop(
             continue;
         };
         let conn = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
+        tracing::debug!(conn = %conn, %peer, "accepted");
         shared.emit(TestbedEvent::Accepted { conn, peer });
         tokio::spawn(secure_then_upgrade(
             tcp,
@@ -76,6 +77,7 @@ where
     let decide = |request: &Request, mut response: Response| {
         let refuse = consume_refusal(&shared);
         if refuse {
+            tracing::debug!(conn = %conn, "fault: refusing the handshake with 503");
             verdict = Verdict::Refused(503);
             return Err(error_response(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -91,6 +93,7 @@ where
         };
         let codec = Codec::for_subprotocol(&protocol).unwrap_or_default();
         if shared.faults.borrow().omit_subprotocol {
+            tracing::debug!(conn = %conn, "fault: answering without the subprotocol");
             verdict = Verdict::Accepted(None, codec);
         } else {
             if let Ok(value) = HeaderValue::from_str(&protocol) {
@@ -117,10 +120,13 @@ where
                     ConnEntry {
                         tx: tx.clone(),
                         codec,
+                        overrides: crate::ConnFaults::default(),
                     },
                 );
+            tracing::debug!(conn = %conn, ?protocol, "upgraded");
             shared.emit(TestbedEvent::Upgraded { conn, protocol });
             let reason = connection::serve(ws, conn, codec, &shared, tx, rx).await;
+            tracing::debug!(conn = %conn, %reason, "disconnected");
             shared
                 .conns
                 .lock()
@@ -129,12 +135,16 @@ where
             shared.emit(TestbedEvent::Disconnected { conn, reason });
         }
         (_, Verdict::Refused(status)) if status != 0 => {
+            tracing::debug!(conn = %conn, status, "handshake refused");
             shared.emit(TestbedEvent::HandshakeRefused { conn, status });
         }
-        (Err(e), _) => shared.emit(TestbedEvent::HandshakeFailed {
-            conn,
-            reason: e.to_string(),
-        }),
+        (Err(e), _) => {
+            tracing::debug!(conn = %conn, error = %e, "handshake failed");
+            shared.emit(TestbedEvent::HandshakeFailed {
+                conn,
+                reason: e.to_string(),
+            });
+        }
         (Ok(_), _) => shared.emit(TestbedEvent::HandshakeFailed {
             conn,
             reason: "handshake finished without a verdict".into(),

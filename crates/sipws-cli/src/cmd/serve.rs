@@ -6,9 +6,20 @@
 //! The first line printed is always the URL (`ws://127.0.0.1:PORT`, or
 //! `wss://` with `--tls-cert`/`--tls-key`), so scripts can read it when
 //! `--listen` asks for any free port (`:0`). Then one line per testbed
-//! event, as text or JSON lines (`--json`). Runs until Ctrl-C.
-//! Exit codes: 0 after Ctrl-C, 2 for invalid settings, 1 when the testbed
-//! cannot start (address in use, unreadable certificate).
+//! event, as text or JSON lines (`--json`). Runs until Ctrl-C or SIGTERM.
+//! Exit codes: 0 after Ctrl-C or SIGTERM, 2 for invalid settings, 1 when
+//! the testbed cannot start (address in use, unreadable certificate).
+//!
+//! Faults are switched while it runs by commands read line by line from
+//! standard input ([`control`]; the grammar is [`control::GRAMMAR`], also
+//! in `sipws serve --help`): `drop-pongs on`, `pong-delay 300`,
+//! `pongs 2`, `close 1006 #3`, `close 4000 maintenance`, `refuse 2`,
+//! `no-subprotocol on`, `stop-reading #1`, `drop-registrations`,
+//! `peer call alice`, `status`, `help`… Each command answers one line
+//! (`ok: …` or `error: …`; a JSON object with `--json`), then its effects
+//! print as ordinary event lines. An unknown or malformed command is an
+//! `error:` line and the server goes on; the end of standard input does
+//! not stop it. The faults that make sense from the start are also flags.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,6 +32,12 @@ use sipws_testbed::{
     parse_users, Faults, SipConfig, Testbed, TestbedConfig, TestbedEvent, TlsFiles, User,
 };
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+mod control;
+
+/// The run-time command grammar, shown by `sipws serve --help`.
+pub(crate) const COMMANDS_HELP: &str = control::GRAMMAR;
 
 /// Exit code for invalid settings (same as a command-line usage error).
 const EXIT_USAGE: u8 = 2;
@@ -72,6 +89,14 @@ pub(crate) struct Args {
     /// Fault: answer the upgrade without `Sec-WebSocket-Protocol`.
     #[arg(long)]
     no_subprotocol: bool,
+    /// Fault: never read any connection (half-open) until
+    /// `resume-reading`.
+    #[arg(long)]
+    stop_reading: bool,
+    /// Fault: drop every connection without a close frame (1006) this
+    /// long after its upgrade, e.g. `5s`.
+    #[arg(long, value_parser = super::connect::parse_duration, value_name = "DUR")]
+    drop_after: Option<Duration>,
 
     /// Print JSON lines (after the URL line) instead of text.
     #[arg(long)]
@@ -112,6 +137,7 @@ impl Args {
         faults.answer_first_pings = self.pongs;
         faults.refuse_handshakes = self.refuse;
         faults.omit_subprotocol = self.no_subprotocol;
+        faults.stop_reading = self.stop_reading;
         let tls = match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles {
                 cert: cert.clone(),
@@ -158,10 +184,57 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(config, args.json))
+    runtime.block_on(serve(config, args.json, args.drop_after))
 }
 
-async fn serve(config: TestbedConfig, json: bool) -> ExitCode {
+/// Standard input, line by line, from a thread (reading it blocks); the
+/// channel closes at its end.
+fn stdin_lines() -> mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let spawned = std::thread::Builder::new()
+        .name("sipws-serve-stdin".into())
+        .spawn(move || {
+            let stdin = std::io::stdin();
+            let mut line = String::new();
+            loop {
+                line.clear();
+                match std::io::BufRead::read_line(&mut stdin.lock(), &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if tx
+                            .send(line.trim_end_matches(['\r', '\n']).to_owned())
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("sipws serve: cannot read commands from standard input: {e}");
+    }
+    rx
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. Create it once: a signal
+/// arriving between two polls of the same future is not lost.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn serve(config: TestbedConfig, json: bool, drop_after: Option<Duration>) -> ExitCode {
     let testbed = match Testbed::start(config).await {
         Ok(t) => t,
         Err(e) => {
@@ -171,17 +244,54 @@ async fn serve(config: TestbedConfig, json: bool) -> ExitCode {
     };
     let mut events = testbed.handle().subscribe();
     println!("{}", testbed.url());
+    let handle = testbed.handle();
     let start = Instant::now();
+    let mut commands = stdin_lines();
+    let mut reading = true;
+    let stop = interrupted();
+    tokio::pin!(stop);
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
+            () = &mut stop => return ExitCode::SUCCESS,
+            line = commands.recv(), if reading => match line {
+                Some(line) => {
+                    if let Some(reply) = command(&handle, &line) {
+                        println!("{}", reply.line(json));
+                    }
+                }
+                // End of input: keep serving.
+                None => reading = false,
+            },
             e = events.recv() => match e {
-                Ok(e) => print_event(start.elapsed(), &e, json),
+                Ok(e) => {
+                    print_event(start.elapsed(), &e, json);
+                    if let (Some(after), TestbedEvent::Upgraded { conn, .. }) = (drop_after, &e) {
+                        let (handle, conn) = (handle.clone(), *conn);
+                        tokio::spawn(async move {
+                            tokio::time::sleep(after).await;
+                            handle.drop_conn(conn);
+                        });
+                    }
+                }
                 Err(RecvError::Lagged(n)) => eprintln!("sipws serve: {n} events not shown (output too slow)"),
                 Err(RecvError::Closed) => return ExitCode::SUCCESS,
             },
         }
     }
+}
+
+/// Runs one command line; `None` for an empty line or a comment.
+fn command(handle: &sipws_testbed::TestbedHandle, line: &str) -> Option<control::Reply> {
+    let (outcome, data) = match control::parse(line) {
+        Ok(None) => return None,
+        Ok(Some(c)) => control::apply(handle, &c),
+        Err(e) => (Err(e), None),
+    };
+    Some(control::Reply {
+        command: line.trim().to_owned(),
+        outcome,
+        data,
+    })
 }
 
 fn print_event(t: Duration, e: &TestbedEvent, json: bool) {
