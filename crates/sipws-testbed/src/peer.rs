@@ -5,8 +5,10 @@
 //! SDP, ACK of its 200, later BYE) or sends it NOTIFY, INFO or MESSAGE.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
 use sipws_core::message::{HeaderName, Message, RequestBuilder, ResponseBuilder};
+use sipws_core::sdp::{self, LocalMedia, OfferKind, SessionDescription};
 
 use crate::sip::{tag_for, Outbox, SipContext};
 use crate::{ConnId, TestbedEvent};
@@ -198,7 +200,17 @@ impl Peer {
             return;
         }
         let contact = format!("<{}>", cx.peer_contact());
-        let sdp = cx.config.peer_sdp.clone();
+        let sdp = match answer_sdp(cx, req) {
+            Ok(sdp) => sdp,
+            Err(e) => {
+                // RFC 3261 §21.4.26: nothing in the offer is acceptable.
+                let r = ResponseBuilder::reply_to(req, 488)
+                    .to_tag(&tag)
+                    .header(HeaderName::Warning, format!("304 sipws-peer \"{e}\""));
+                out.send_built(conn, r.build());
+                return;
+            }
+        };
         if !re_invite {
             out.send_built(conn, ResponseBuilder::reply_to(req, 100).build());
             out.send_built(
@@ -343,7 +355,7 @@ impl Peer {
             .header(HeaderName::Contact, format!("<{}>", cx.peer_contact()))
             .header(HeaderName::Allow, crate::sip::ALLOW)
             .header(HeaderName::ContentType, "application/sdp")
-            .body(cx.config.peer_sdp.clone())
+            .body(offer_sdp(cx))
             .build()
             .map_err(|e| PeerError::Build(e.to_string()))?;
         self.calls.insert(
@@ -467,4 +479,39 @@ fn peer_request(
             .body(body.to_vec());
     }
     b.build().map_err(|e| PeerError::Build(e.to_string()))
+}
+
+/// The peer's media description: fresh ICE credentials, fingerprint and
+/// session id per call (std's randomly keyed hasher: a testbed needs
+/// uniqueness, not secrecy).
+fn local_media() -> LocalMedia {
+    let keys = std::collections::hash_map::RandomState::new();
+    let mut random = [0u8; 72];
+    for (i, chunk) in random.chunks_mut(8).enumerate() {
+        let mut h = keys.build_hasher();
+        h.write_usize(i);
+        chunk.copy_from_slice(&h.finish().to_be_bytes());
+    }
+    LocalMedia::from_random("sipws-peer", "127.0.0.1", &random)
+}
+
+/// The SDP of the peer's 200 to an INVITE: the configured one, the answer
+/// to the INVITE's offer, or (no offer in the INVITE) an offer of its own.
+fn answer_sdp(cx: &SipContext<'_>, req: &Message<'_>) -> Result<String, sdp::SdpError> {
+    if let Some(fixed) = &cx.config.peer_sdp {
+        return Ok(fixed.clone());
+    }
+    let body = req.body();
+    if body.is_empty() {
+        return Ok(offer_sdp(cx));
+    }
+    sdp::answer(&SessionDescription::parse(body)?, &local_media())
+}
+
+/// The SDP of the peer's INVITEs.
+fn offer_sdp(cx: &SipContext<'_>) -> String {
+    match &cx.config.peer_sdp {
+        Some(fixed) => fixed.clone(),
+        None => sdp::offer(&local_media(), OfferKind::WebRtc),
+    }
 }

@@ -40,8 +40,11 @@ pub struct SipConfig {
     pub max_expires: u32,
     /// The scripted peer's user name (`sip:peer@domain`).
     pub peer_user: String,
-    /// The SDP the peer puts in its answers and offers.
-    pub peer_sdp: String,
+    /// A fixed SDP for every answer and offer of the peer. `None` (the
+    /// default): the peer answers each offer with [`sipws_core::sdp::answer`]
+    /// (WebRTC-shaped for a browser's offer, plain RTP otherwise; 488 when
+    /// nothing in it is acceptable) and offers WebRTC-shaped audio.
+    pub peer_sdp: Option<String>,
 }
 
 impl Default for SipConfig {
@@ -54,13 +57,10 @@ impl Default for SipConfig {
             default_expires: 3600,
             max_expires: 7200,
             peer_user: "peer".to_owned(),
-            peer_sdp: DEFAULT_SDP.to_owned(),
+            peer_sdp: None,
         }
     }
 }
-
-/// The peer's default SDP: one PCMU audio stream on a discard port.
-pub const DEFAULT_SDP: &str = "v=0\r\no=sipws-peer 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n";
 
 /// The methods the testbed and its peer answer.
 pub(crate) const ALLOW: &str =

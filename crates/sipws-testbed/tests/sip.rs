@@ -11,6 +11,7 @@ use sipws_core::codec::{fits_text_frame, Codec};
 use sipws_core::message::{
     HeaderName, Limits, Message, OwnedMessage, RequestBuilder, ResponseBuilder,
 };
+use sipws_core::sdp::{self, LocalMedia, OfferKind, SessionDescription};
 use sipws_testbed::{
     PeerCallState, SipConfig, Testbed, TestbedConfig, TestbedEvent, TestbedHandle, User,
 };
@@ -534,10 +535,15 @@ async fn scripted_peer_answers_a_call() {
     let mut events = tb.handle().subscribe();
     let mut alice = Client::registered(&tb.url(), "alice", Codec::Text).await;
     let peer = format!("sip:peer@{DOMAIN}");
+    // A browser-shaped offer: the peer's answer is browser-shaped too.
+    let offer = sdp::offer(
+        &LocalMedia::from_random("alice", "127.0.0.1", &[3; 72]),
+        OfferKind::WebRtc,
+    );
     let invite = alice
         .request("INVITE", &peer, &format!("<{peer}>"), "p-1")
         .header(HeaderName::ContentType, "application/sdp")
-        .body(b"v=0\r\n".to_vec())
+        .body(offer.into_bytes())
         .build()
         .unwrap();
     alice.send(&invite).await;
@@ -546,7 +552,15 @@ async fn scripted_peer_answers_a_call() {
     let ok = alice.recv().await;
     assert_eq!(ok.status(), Some(200));
     assert_eq!(ok.header(HeaderName::ContentType), Some("application/sdp"));
-    assert!(ok.body().starts_with(b"v=0\r\n"));
+    let answer = SessionDescription::parse(ok.body()).expect("an SDP answer");
+    let audio = &answer.media[0];
+    assert_eq!(
+        (audio.proto, audio.formats[0]),
+        ("UDP/TLS/RTP/SAVPF", "111")
+    );
+    assert_eq!(audio.attribute("setup"), Some("active"));
+    assert!(audio.attribute("ice-pwd").is_some_and(|p| p.len() >= 22));
+    assert_eq!(answer.attribute("group"), Some("BUNDLE 0"));
     let peer_contact = ok.header(HeaderName::Contact).unwrap();
     let target = peer_contact
         .trim_start_matches('<')
@@ -568,6 +582,34 @@ async fn scripted_peer_answers_a_call() {
 }
 
 #[tokio::test]
+async fn scripted_peer_refuses_an_offer_without_acceptable_media_with_488() {
+    let tb = testbed(Algorithm::Md5).await;
+    let mut alice = Client::registered(&tb.url(), "alice", Codec::Text).await;
+    let peer = format!("sip:peer@{DOMAIN}");
+    for (n, body) in [
+        &b"v=0\r\n"[..],
+        b"v=0\r\nm=video 5000 RTP/AVP 96\r\n",
+        b"not sdp",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let invite = alice
+            .request("INVITE", &peer, &format!("<{peer}>"), &format!("p-488-{n}"))
+            .header(HeaderName::ContentType, "application/sdp")
+            .body(body.to_vec())
+            .build()
+            .unwrap();
+        alice.send(&invite).await;
+        let r = alice.recv().await;
+        assert_eq!(r.status(), Some(488), "{r}");
+        assert!(r
+            .header(HeaderName::Warning)
+            .is_some_and(|w| w.starts_with("304 ")));
+    }
+}
+
+#[tokio::test]
 async fn scripted_peer_calls_a_client_and_sends_notify() {
     let tb = testbed(Algorithm::Md5).await;
     let handle: TestbedHandle = tb.handle();
@@ -579,7 +621,8 @@ async fn scripted_peer_calls_a_client_and_sends_notify() {
     assert_eq!(invite.method(), Some("INVITE"));
     assert_eq!(invite.uri(), Some(alice.contact_uri().as_str()));
     assert_eq!(invite.header(HeaderName::CallId), Some(call_id.as_str()));
-    assert!(!invite.body().is_empty(), "an SDP offer");
+    let offer = SessionDescription::parse(invite.body()).expect("an SDP offer");
+    assert!(offer.media[0].is_dtls(), "browser-shaped: {}", invite);
     alice.answer(&invite, 100, "").await;
     alice.answer(&invite, 180, "").await;
     peer_state(&mut events, PeerCallState::Progress(180)).await;

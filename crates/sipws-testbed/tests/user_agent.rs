@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sipws::ua::{CallEvent, UserAgent, UserAgentConfig};
 use sipws_core::auth::Algorithm;
-use sipws_testbed::sip::DEFAULT_SDP;
+use sipws_core::sdp::{self, LocalMedia, OfferKind, SessionDescription};
 use sipws_testbed::{PeerCallState, SipConfig, Testbed, TestbedConfig, TestbedEvent, User};
 use tokio::sync::broadcast;
 
@@ -62,8 +62,13 @@ async fn user_agent_registers_and_calls_the_scripted_peer() {
     })
     .await;
 
+    // A plain RTP offer gets a plain RTP answer from the peer.
+    let offer = sdp::offer(
+        &LocalMedia::from_random("alice", "127.0.0.1", &[7; 72]),
+        OfferKind::Plain,
+    );
     let mut call = ua
-        .call("sip:peer@sipws.test", b"v=0\r\n")
+        .call("sip:peer@sipws.test", offer.as_bytes())
         .await
         .expect("call placed");
     let sdp = tokio::time::timeout(LIMIT, async {
@@ -81,7 +86,12 @@ async fn user_agent_registers_and_calls_the_scripted_peer() {
     .await
     .expect("answer within the limit");
     assert!(sdp.0.contains(&180), "{:?}", sdp.0);
-    assert_eq!(sdp.1, DEFAULT_SDP.as_bytes());
+    let answer = SessionDescription::parse(&sdp.1).expect("an SDP answer");
+    assert_eq!(answer.media.len(), 1);
+    let audio = &answer.media[0];
+    assert_eq!((audio.kind, audio.proto), ("audio", "RTP/AVP"));
+    assert_eq!(audio.formats, ["0", "101"]);
+    assert_eq!(audio.attribute("ice-ufrag"), None);
     wait_for(&mut events, |e| {
         matches!(
             e,
