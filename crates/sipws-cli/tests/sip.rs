@@ -1,18 +1,25 @@
-//! `sipws register`, `call`, `send` and `options` run as real processes
-//! against the project's Kamailio harness (`interop/kamailio/`): exit 0 on
-//! success, 1 on a SIP failure, 2 on bad settings, 3 when the connection
-//! fails. The callee of `sipws call` is a tokio user agent in this test.
-//! Skipped with a notice when `SIPWS_KAMAILIO_WS` is unset, unless
-//! `SIPWS_REQUIRE_KAMAILIO=1`.
+//! `sipws register`, `call`, `send`, `options` and `listen` run as real
+//! processes against the project's Kamailio harness (`interop/kamailio/`):
+//! exit 0 on success, 1 on a SIP failure, 2 on bad settings, 3 when the
+//! connection fails. The callee of `sipws call` is a tokio user agent in
+//! one test and a `sipws listen --answer` process in another; `sipws send`
+//! MESSAGE reaches a `sipws listen` process. The tests share the harness's
+//! three users, so they take turns. Skipped with a notice when
+//! `SIPWS_KAMAILIO_WS` is unset, unless `SIPWS_REQUIRE_KAMAILIO=1`.
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use sipws::ua::{UaStreamEvent, UserAgent, UserAgentConfig};
 use sipws_core::ua::UaEvent;
-use tokio::process::Command;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::Mutex;
 
 const LIMIT: Duration = Duration::from_secs(40);
+
+/// One test at a time talks to Kamailio: they register the same users.
+static KAMAILIO: Mutex<()> = Mutex::const_new(());
 
 struct Run {
     code: Option<i32>,
@@ -72,6 +79,7 @@ async fn options_register_send_and_exit_codes() {
     let Some(url) = kamailio("SIPWS_KAMAILIO_WS") else {
         return;
     };
+    let _turn = KAMAILIO.lock().await;
     let (domain, password) = settings();
     let d = ["--domain", domain.as_str()];
 
@@ -156,6 +164,7 @@ async fn call_with_info_to_a_user_agent_that_answers() {
     let Some(url) = kamailio("SIPWS_KAMAILIO_WS") else {
         return;
     };
+    let _turn = KAMAILIO.lock().await;
     let (domain, password) = settings();
     // bob: registered, answers every call and records what arrives.
     let config = UserAgentConfig::new(url.clone(), format!("sip:bob@{domain}"))
@@ -222,4 +231,127 @@ async fn call_with_info_to_a_user_agent_that_answers() {
         .expect("task");
     assert_eq!(infos, vec![b"ping".to_vec()]);
     let _ = tokio::time::timeout(LIMIT, bob.shutdown()).await;
+}
+
+/// A `sipws listen` process registered at Kamailio; its stdout lines.
+struct Listen {
+    child: Child,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    seen: Vec<String>,
+}
+
+impl Listen {
+    async fn start(url: &str, user: &str, extra: &[&str]) -> Listen {
+        let (domain, password) = settings();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sipws"))
+            .args(["listen", url, "--user", user, "--domain", &domain])
+            .args(["--password", &password])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn sipws listen");
+        let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut l = Listen {
+            child,
+            lines,
+            seen: Vec::new(),
+        };
+        l.read_until(|line| line.starts_with("listening as")).await;
+        l
+    }
+
+    async fn read_until(&mut self, done: impl Fn(&str) -> bool) {
+        let found = tokio::time::timeout(LIMIT, async {
+            while let Ok(Some(line)) = self.lines.next_line().await {
+                let hit = done(&line);
+                self.seen.push(line);
+                if hit {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(found, Ok(true), "{}", self.seen.join("\n"));
+    }
+
+    /// Reads to the end; the exit code and every line.
+    async fn finish(mut self) -> (Option<i32>, String) {
+        self.read_until(|line| line.starts_with("stopped (")).await;
+        let status = tokio::time::timeout(LIMIT, self.child.wait())
+            .await
+            .expect("sipws listen exits within the limit")
+            .expect("wait");
+        (status.code(), self.seen.join("\n"))
+    }
+}
+
+#[tokio::test]
+async fn listen_answers_a_call_and_prints_a_message() {
+    let Some(url) = kamailio("SIPWS_KAMAILIO_WS") else {
+        return;
+    };
+    let _turn = KAMAILIO.lock().await;
+    let (domain, password) = settings();
+    let target = format!("sip:bob@{domain}");
+    let alice = [
+        "--user",
+        "alice",
+        "--domain",
+        &domain,
+        "--password",
+        &password,
+    ];
+
+    // alice calls bob, who is `sipws listen --answer`.
+    let listen = Listen::start(
+        &url,
+        "bob",
+        &[
+            "--answer", "--route", "INVITE", "--route", "BYE", "--count", "2",
+        ],
+    )
+    .await;
+    let mut a = vec![
+        "call",
+        url.as_str(),
+        target.as_str(),
+        "--hangup-after",
+        "100ms",
+    ];
+    a.extend(alice);
+    let run = sipws(&a).await;
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("\nanswered\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("ended: hung up locally"),
+        "{}",
+        run.stdout
+    );
+    let (code, out) = listen.finish().await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains(" ← ") && l.contains("CSeq: 1 INVITE")),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.contains(" ← ") && l.contains(" BYE")),
+        "{out}"
+    );
+    assert!(out.contains("answering 200"), "{out}");
+
+    // alice sends bob a MESSAGE; `sipws listen` prints its body.
+    let listen = Listen::start(&url, "bob", &["--route", "MESSAGE", "--count", "1"]).await;
+    let mut a = vec!["send", url.as_str(), target.as_str(), "--body", "hello bob"];
+    a.extend(alice);
+    let run = sipws(&a).await;
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert_eq!(result_line(&run), "200 OK", "{}", run.stdout);
+    let (code, out) = listen.finish().await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("body: hello bob"), "{out}");
 }

@@ -226,6 +226,8 @@ pub(crate) struct Session {
     /// final response came in, for round-trip times.
     last_request: Option<Duration>,
     last_final: Option<Duration>,
+    /// Why the link gave up, once it has.
+    failed: Option<String>,
 }
 
 impl Session {
@@ -257,6 +259,7 @@ impl Session {
                     timeout,
                     last_request: None,
                     last_final: None,
+                    failed: None,
                 },
             )),
             Err(e) => Err(out.result(EXIT_USAGE, "usage", &e.to_string(), json!({}))),
@@ -281,7 +284,11 @@ impl Session {
             UaStreamEvent::Ua(UaEvent::Link(link)) => {
                 self.out.link(link);
                 match link {
-                    LinkEvent::Failed { reason } => (Some(reason.to_string()), None),
+                    LinkEvent::Failed { reason } => {
+                        let why = reason.to_string();
+                        self.failed = Some(why.clone());
+                        (Some(why), None)
+                    }
                     _ => (None, None),
                 }
             }
@@ -293,16 +300,13 @@ impl Session {
         }
     }
 
-    /// Prints every event already delivered; the link's reason if it gave
-    /// up among them.
+    /// Prints every event already delivered; the link's reason if it has
+    /// given up (now or before).
     pub(crate) fn pump(&mut self) -> Option<String> {
-        let mut failed = None;
         while let Some(e) = self.events.try_next() {
-            if let (Some(why), _) = self.show(&e) {
-                failed = Some(why);
-            }
+            let _ = self.show(&e);
         }
-        failed
+        self.failed.clone()
     }
 
     /// Prints events until the link gives up; returns why.
