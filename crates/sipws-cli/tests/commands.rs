@@ -110,7 +110,17 @@ impl Listen {
         let mut a = args(&["listen", url]);
         a.extend(who(user));
         a.extend(args(extra));
-        let mut child = command(&a).spawn().expect("spawn sipws listen");
+        let ready = if extra.contains(&"--json") {
+            r#""event":"registered""#
+        } else {
+            "listening as"
+        };
+        Listen::spawn(a, ready).await
+    }
+
+    /// Starts `sipws ARGS` and waits for a line containing `ready`.
+    async fn spawn(a: Vec<String>, ready: &str) -> Listen {
+        let mut child = command(&a).spawn().expect("spawn sipws");
         let mut reader = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(async move {
@@ -125,12 +135,19 @@ impl Listen {
             lines: rx,
             seen: Vec::new(),
         };
-        if extra.contains(&"--json") {
-            l.wait_for(r#""event":"registered""#).await;
-        } else {
-            l.wait_for("listening as").await;
-        }
+        l.wait_for(ready).await;
         l
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    async fn interrupt(&self) {
+        let pid = self.child.id().expect("still running");
+        let status = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .await
+            .expect("run kill");
+        assert!(status.success());
     }
 
     /// Waits for a line containing `text`.
@@ -646,4 +663,46 @@ async fn listen_rides_out_a_dropped_connection_and_exits_3_when_the_link_gives_u
     let run = listen.finish().await;
     assert_eq!(run.code, Some(3), "{}", run.all());
     assert!(run.stderr.contains("connection failed"), "{}", run.all());
+}
+
+#[tokio::test]
+async fn ctrl_c_and_duration_end_long_runs_with_exit_0() {
+    let tb = testbed().await;
+    let url = tb.url();
+
+    let listen = Listen::start(&url, "bob", &[]).await;
+    listen.interrupt().await;
+    let run = listen.finish().await;
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stdout.contains("\nunregistered\n"), "{}", run.all());
+    assert!(
+        run.last_line().starts_with("stopped (interrupted) after 0"),
+        "{}",
+        run.all()
+    );
+    assert!(!run.stdout.contains("\x1b["), "no status line when piped");
+
+    let run = Listen::start(&url, "bob", &["--duration", "200ms"])
+        .await
+        .finish()
+        .await;
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.last_line().starts_with("stopped (duration)"),
+        "{}",
+        run.all()
+    );
+
+    let mut a = args(&["register", &url, "--stay"]);
+    a.extend(who("alice"));
+    let stay = Listen::spawn(a, "registered expires=").await;
+    stay.interrupt().await;
+    let run = stay.finish().await;
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(run.last_line(), "unregistered", "{}", run.all());
+    assert!(
+        has(&ladder(&run), "→", "CSeq: 3 REGISTER +Authorization"),
+        "{}",
+        run.all()
+    );
 }

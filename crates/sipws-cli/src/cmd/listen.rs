@@ -27,7 +27,7 @@ use sipws_core::ua::{CallId, UaEvent};
 
 use super::connect::parse_duration;
 use super::ladder::party_of;
-use super::sip::{block_on, Common, Session, EXIT_USAGE};
+use super::sip::{block_on, ctrl_c_armed, Common, Session, EXIT_USAGE};
 
 /// The SDP answer of an answered call (no media flows).
 const ANSWER: &[u8] = b"v=0\r\no=sipws 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
@@ -163,6 +163,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         }
         let mut config = c.config(c.password(true));
         config.ua.expires = Duration::from_secs(args.expires);
+        let mut ctrl_c = ctrl_c_armed().await;
         let (ua, mut s) = match Session::start(out, config, c.timeout()) {
             Ok(s) => s,
             Err(code) => return code,
@@ -189,8 +190,6 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             requests: 0,
         };
         let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
         let stopped = if l.done() {
             "count"
         } else {

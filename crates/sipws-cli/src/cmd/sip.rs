@@ -17,6 +17,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -211,6 +212,21 @@ pub(crate) fn block_on(name: &str, f: impl std::future::Future<Output = ExitCode
     }
 }
 
+/// Ctrl-C (SIGINT) as a future whose handler is installed at once, so
+/// that an interrupt before the first wait is seen (not the default
+/// action, which would kill the process without un-REGISTER).
+pub(crate) async fn ctrl_c_armed(
+) -> Pin<Box<impl std::future::Future<Output = std::io::Result<()>>>> {
+    let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
+    // The first poll installs the handler.
+    tokio::select! {
+        biased;
+        _ = &mut ctrl_c => {}
+        () = std::future::ready(()) => {}
+    }
+    ctrl_c
+}
+
 /// One running command: the user agent's event stream and the output.
 /// The [`UserAgent`] handle is kept apart, so that an operation on it can
 /// run while the session prints.
@@ -388,6 +404,11 @@ pub(crate) fn register(args: &RegisterArgs) -> ExitCode {
         let c = &args.common;
         let mut config = c.config(c.password(true));
         config.ua.expires = Duration::from_secs(args.expires);
+        // Only a long run handles Ctrl-C; otherwise it stops the process.
+        let mut ctrl_c = match args.stay {
+            true => Some(ctrl_c_armed().await),
+            false => None,
+        };
         let (ua, mut s) = match Session::start(c.output("register"), config, c.timeout) {
             Ok(s) => s,
             Err(code) => return code,
@@ -405,10 +426,10 @@ pub(crate) fn register(args: &RegisterArgs) -> ExitCode {
             ),
             json!({ "expires": reg.expires.as_secs(), "bindings": reg.bindings }),
         );
-        if args.stay {
+        if let Some(ctrl_c) = &mut ctrl_c {
             s.out.enable_live();
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = ctrl_c => {}
                 why = s.until_failed() => return s.connection_failed(&why),
             }
         }
