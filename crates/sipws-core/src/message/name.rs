@@ -42,32 +42,19 @@ macro_rules! header_names {
             /// Classify a header name as written on the wire, ignoring
             /// ASCII case and accepting compact forms. Never allocates.
             #[must_use]
+            #[inline]
             pub fn from_bytes(name: &[u8]) -> HeaderName {
-                // Dispatch on the first letter: at most a few candidates
-                // are compared (see `BY_FIRST_LETTER`).
-                let Some(&first) = name.first() else {
+                // A perfect hash of (length, first letter, last letter)
+                // picks the one candidate form; one case-folded compare
+                // confirms it (see `BY_HASH`).
+                let (Some(&first), Some(&last)) = (name.first(), name.last()) else {
                     return HeaderName::Other;
                 };
-                let letter = first.to_ascii_lowercase().wrapping_sub(b'a');
-                let Some(bucket) = BY_FIRST_LETTER.get(usize::from(letter)) else {
-                    return HeaderName::Other;
-                };
-                if name.len() == 1 {
-                    return match bucket.compact {
-                        NONE => HeaderName::Other,
-                        i => HeaderName::KNOWN[usize::from(i)],
-                    };
+                let slot = BY_HASH[name_hash(name.len(), first, last)];
+                match FORMS.get(usize::from(slot)) {
+                    Some(&(form, known)) if eq_fold(name, form) => known,
+                    _ => HeaderName::Other,
                 }
-                for &i in &bucket.long {
-                    if i == NONE {
-                        break;
-                    }
-                    let i = usize::from(i);
-                    if eq_fold(name, LONG_NAMES[i]) {
-                        return HeaderName::KNOWN[i];
-                    }
-                }
-                HeaderName::Other
             }
         }
     };
@@ -167,79 +154,116 @@ header_names! {
 }
 
 /// ASCII case-insensitive equality of a header name as written with a
-/// known name, eight bytes at a time. Exact for known names (letters and
-/// `-`): OR-ing 0x20 only merges a letter with its other case, and `-`
-/// with CR, which cannot occur in a name.
+/// known form, eight bytes at a time (overlapping loads at the end). Exact
+/// for known forms (letters and `-`): OR-ing 0x20 only merges a letter with
+/// its other case, and `-` with CR, which cannot occur in a name.
 #[inline]
 fn eq_fold(name: &[u8], known: &[u8]) -> bool {
-    const FOLD: u64 = 0x2020_2020_2020_2020;
-    if name.len() != known.len() {
+    const FOLD8: u64 = 0x2020_2020_2020_2020;
+    const FOLD4: u32 = 0x2020_2020;
+    let n = name.len();
+    if n != known.len() {
         return false;
     }
-    let mut a = name.chunks_exact(8);
-    let mut b = known.chunks_exact(8);
-    for (x, y) in (&mut a).zip(&mut b) {
-        let x = u64::from_le_bytes([x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]]);
-        let y = u64::from_le_bytes([y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]]);
-        if x | FOLD != y | FOLD {
-            return false;
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if word8(name, i) | FOLD8 != word8(known, i) | FOLD8 {
+                return false;
+            }
+            i += 8;
         }
+        word8(name, n - 8) | FOLD8 == word8(known, n - 8) | FOLD8
+    } else if n >= 4 {
+        word4(name, 0) | FOLD4 == word4(known, 0) | FOLD4
+            && word4(name, n - 4) | FOLD4 == word4(known, n - 4) | FOLD4
+    } else {
+        name.iter().zip(known).all(|(x, y)| x | 0x20 == y | 0x20)
     }
-    a.remainder()
-        .iter()
-        .zip(b.remainder())
-        .all(|(x, y)| x | 0x20 == y | 0x20)
 }
 
-/// The long form of each of [`HeaderName::KNOWN`], as bytes.
-static LONG_NAMES: [&[u8]; HeaderName::KNOWN.len()] = {
-    let mut t: [&[u8]; HeaderName::KNOWN.len()] = [b""; HeaderName::KNOWN.len()];
+/// The eight bytes of `b` at `at` as a little-endian word (0 past the end:
+/// callers stay in bounds).
+#[inline]
+fn word8(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// The four bytes of `b` at `at` as a little-endian word (0 past the end).
+#[inline]
+fn word4(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
+/// Number of known names with a compact form.
+const COMPACT_COUNT: usize = {
+    let mut n = 0;
     let mut i = 0;
-    while i < t.len() {
+    while i < HeaderName::KNOWN.len() {
+        if HeaderName::KNOWN[i].compact().is_some() {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+/// Every form a known name can take on the wire: the long forms, then the
+/// compact ones.
+static FORMS: [(&[u8], HeaderName); HeaderName::KNOWN.len() + COMPACT_COUNT] = {
+    let mut t: [(&[u8], HeaderName); HeaderName::KNOWN.len() + COMPACT_COUNT] =
+        [(b"", HeaderName::Other); HeaderName::KNOWN.len() + COMPACT_COUNT];
+    let mut n = 0;
+    let mut i = 0;
+    while i < HeaderName::KNOWN.len() {
         if let Some(long) = HeaderName::KNOWN[i].as_str() {
-            t[i] = long.as_bytes();
+            t[n] = (long.as_bytes(), HeaderName::KNOWN[i]);
+            n += 1;
+        }
+        i += 1;
+    }
+    i = 0;
+    while i < HeaderName::KNOWN.len() {
+        if let Some(c) = HeaderName::KNOWN[i].compact() {
+            t[n] = (c.as_bytes(), HeaderName::KNOWN[i]);
+            n += 1;
         }
         i += 1;
     }
     t
 };
 
-/// Marks an empty slot in [`BY_FIRST_LETTER`].
+/// Marks an empty slot in [`BY_HASH`].
 const NONE: u8 = u8::MAX;
 
-/// Known names starting with one letter: indexes into [`HeaderName::KNOWN`]
-/// of the long forms, and of the name whose compact form is that letter.
-#[derive(Clone, Copy)]
-struct Bucket {
-    long: [u8; 10],
-    compact: u8,
+/// The hash of a name of length `len` from its first and last bytes,
+/// ASCII case ignored: an index into [`BY_HASH`]. The multipliers were
+/// chosen so that no two [`FORMS`] collide (checked at compile time).
+#[inline]
+const fn name_hash(len: usize, first: u8, last: u8) -> usize {
+    (len.wrapping_mul(2))
+        .wrapping_add((first | 0x20) as usize * 35)
+        .wrapping_add((last | 0x20) as usize * 21)
+        & 0xff
 }
 
-/// Built at compile time from [`HeaderName::KNOWN`]; a full bucket is a
-/// compile error.
-static BY_FIRST_LETTER: [Bucket; 26] = {
-    let mut table = [Bucket {
-        long: [NONE; 10],
-        compact: NONE,
-    }; 26];
+/// Index into [`FORMS`] by [`name_hash`]; [`NONE`] where no form hashes.
+/// Built at compile time; a collision is a compile error.
+static BY_HASH: [u8; 256] = {
+    let mut t = [NONE; 256];
     let mut i = 0;
-    while i < HeaderName::KNOWN.len() {
-        let name = HeaderName::KNOWN[i];
-        if let Some(long) = name.as_str() {
-            let b = (long.as_bytes()[0].to_ascii_lowercase() - b'a') as usize;
-            let mut j = 0;
-            while table[b].long[j] != NONE {
-                j += 1;
-            }
-            table[b].long[j] = i as u8;
-        }
-        if let Some(c) = name.compact() {
-            let b = (c.as_bytes()[0].to_ascii_lowercase() - b'a') as usize;
-            table[b].compact = i as u8;
-        }
+    while i < FORMS.len() {
+        let form = FORMS[i].0;
+        let h = name_hash(form.len(), form[0], form[form.len() - 1]);
+        assert!(t[h] == NONE, "two header name forms share a hash");
+        t[h] = i as u8;
         i += 1;
     }
-    table
+    t
 };
 
 impl fmt::Display for HeaderName {
@@ -291,5 +315,39 @@ mod tests {
         dedup.sort_unstable();
         dedup.dedup();
         assert_eq!(compacts.len(), dedup.len(), "compact forms are unique");
+    }
+
+    #[test]
+    fn near_misses_are_other() {
+        // Same length, first and last letter as a known form (same hash),
+        // different middle.
+        for raw in [
+            &b"Call-IX"[..],
+            b"Cxntact",
+            b"Content-Lengtx",
+            b"Content-Dispositiom",
+            b"Vxa",
+            b"Toooo",
+            b"T-",
+            b"\xffia",
+            b"V\x00a",
+            b"Call\r\nID",
+        ] {
+            assert_eq!(HeaderName::from_bytes(raw), HeaderName::Other, "{:?}", raw);
+        }
+        // Case folding across the whole name, at every length.
+        for &n in HeaderName::KNOWN {
+            let long = n.as_str().unwrap();
+            let upper = long.to_ascii_uppercase();
+            let lower = long.to_ascii_lowercase();
+            assert_eq!(HeaderName::from_bytes(upper.as_bytes()), n);
+            assert_eq!(HeaderName::from_bytes(lower.as_bytes()), n);
+            // One letter changed anywhere: not that name.
+            for i in 0..long.len() {
+                let mut b = lower.clone().into_bytes();
+                b[i] = if b[i] == b'q' { b'z' } else { b'q' };
+                assert_ne!(HeaderName::from_bytes(&b), n, "{:?}", b);
+            }
+        }
     }
 }
