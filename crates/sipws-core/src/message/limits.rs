@@ -16,6 +16,10 @@ pub struct Limits {
     /// [`MAX_HEADERS`] act as [`MAX_HEADERS`]).
     pub max_headers: usize,
     /// Longest physical line accepted, without its CR LF (default 8 192).
+    /// Independently of it, [`Message::parse`](super::Message::parse)
+    /// rejects a header whose logical line (folds included, up to the end
+    /// of its value) is longer than 65 535 bytes: its inline index keeps
+    /// 16-bit offsets within a line.
     pub max_line_bytes: usize,
 }
 

@@ -45,14 +45,14 @@ macro_rules! header_names {
             #[inline]
             pub fn from_bytes(name: &[u8]) -> HeaderName {
                 // A perfect hash of (length, first letter, last letter)
-                // picks the one candidate form; one case-folded compare
-                // confirms it (see `BY_HASH`).
+                // picks the one candidate form; one case-insensitive
+                // compare confirms it (see `BY_HASH`).
                 let (Some(&first), Some(&last)) = (name.first(), name.last()) else {
                     return HeaderName::Other;
                 };
                 let slot = BY_HASH[name_hash(name.len(), first, last)];
                 match FORMS.get(usize::from(slot)) {
-                    Some(&(form, known)) if eq_fold(name, form) => known,
+                    Some(form) if form.matches(name) => form.name,
                     _ => HeaderName::Other,
                 }
             }
@@ -153,32 +153,72 @@ header_names! {
     Reason = "Reason";
 }
 
-/// ASCII case-insensitive equality of a header name as written with a
-/// known form, eight bytes at a time (overlapping loads at the end). Exact
-/// for known forms (letters and `-`): OR-ing 0x20 only merges a letter with
-/// its other case, and `-` with CR, which cannot occur in a name.
-#[inline]
-fn eq_fold(name: &[u8], known: &[u8]) -> bool {
-    const FOLD8: u64 = 0x2020_2020_2020_2020;
-    const FOLD4: u32 = 0x2020_2020;
-    let n = name.len();
-    if n != known.len() {
-        return false;
-    }
-    if n >= 8 {
+/// Longest wire form of a known name (`Content-Disposition`, …), rounded
+/// up to whole eight-byte words.
+const FORM_BYTES: usize = 24;
+
+/// One wire form of a known name (its long or its compact form), laid out
+/// for an exact ASCII case-insensitive compare eight bytes at a time:
+/// `byte | mask == lower` at every position, where `mask` is 0x20 on
+/// letters (either case matches) and 0 elsewhere (`-` matches only `-`).
+#[derive(Clone, Copy)]
+pub(crate) struct Form {
+    lower: [u8; FORM_BYTES],
+    mask: [u8; FORM_BYTES],
+    len: u8,
+    name: HeaderName,
+}
+
+impl Form {
+    /// The form of `name` spelt `text`.
+    const fn new(text: &str, name: HeaderName) -> Form {
+        let b = text.as_bytes();
+        assert!(!b.is_empty() && b.len() <= FORM_BYTES, "header name form too long");
+        let mut lower = [0u8; FORM_BYTES];
+        let mut mask = [0u8; FORM_BYTES];
         let mut i = 0;
-        while i + 8 < n {
-            if word8(name, i) | FOLD8 != word8(known, i) | FOLD8 {
-                return false;
+        while i < b.len() {
+            if b[i].is_ascii_alphabetic() {
+                mask[i] = 0x20;
+                lower[i] = b[i] | 0x20;
+            } else {
+                lower[i] = b[i];
             }
-            i += 8;
+            i += 1;
         }
-        word8(name, n - 8) | FOLD8 == word8(known, n - 8) | FOLD8
-    } else if n >= 4 {
-        word4(name, 0) | FOLD4 == word4(known, 0) | FOLD4
-            && word4(name, n - 4) | FOLD4 == word4(known, n - 4) | FOLD4
-    } else {
-        name.iter().zip(known).all(|(x, y)| x | 0x20 == y | 0x20)
+        Form {
+            lower,
+            mask,
+            len: b.len() as u8,
+            name,
+        }
+    }
+
+    /// Whether `name` is this form, ignoring ASCII case (overlapping loads
+    /// at the end, bytes one by one below four).
+    #[inline]
+    fn matches(&self, name: &[u8]) -> bool {
+        let n = name.len();
+        if n != usize::from(self.len) {
+            return false;
+        }
+        if n >= 8 {
+            let mut i = 0;
+            while i + 8 < n {
+                if word8(name, i) | word8(&self.mask, i) != word8(&self.lower, i) {
+                    return false;
+                }
+                i += 8;
+            }
+            word8(name, n - 8) | word8(&self.mask, n - 8) == word8(&self.lower, n - 8)
+        } else if n >= 4 {
+            word4(name, 0) | word4(&self.mask, 0) == word4(&self.lower, 0)
+                && word4(name, n - 4) | word4(&self.mask, n - 4) == word4(&self.lower, n - 4)
+        } else {
+            name.iter()
+                .zip(self.mask.iter().zip(&self.lower))
+                .all(|(x, (m, l))| x | m == *l)
+        }
     }
 }
 
@@ -212,16 +252,18 @@ const COMPACT_COUNT: usize = {
     n
 };
 
-/// Every form a known name can take on the wire: the long forms, then the
-/// compact ones.
-static FORMS: [(&[u8], HeaderName); HeaderName::KNOWN.len() + COMPACT_COUNT] = {
-    let mut t: [(&[u8], HeaderName); HeaderName::KNOWN.len() + COMPACT_COUNT] =
-        [(b"", HeaderName::Other); HeaderName::KNOWN.len() + COMPACT_COUNT];
+/// Number of [`FORMS`].
+const FORM_COUNT: usize = HeaderName::KNOWN.len() + COMPACT_COUNT;
+
+/// Every form a known name can take on the wire: the long forms in
+/// declaration order (the common ones first), then the compact ones.
+static FORMS: [Form; FORM_COUNT] = {
+    let mut t = [Form::new("-", HeaderName::Other); FORM_COUNT];
     let mut n = 0;
     let mut i = 0;
     while i < HeaderName::KNOWN.len() {
         if let Some(long) = HeaderName::KNOWN[i].as_str() {
-            t[n] = (long.as_bytes(), HeaderName::KNOWN[i]);
+            t[n] = Form::new(long, HeaderName::KNOWN[i]);
             n += 1;
         }
         i += 1;
@@ -229,13 +271,57 @@ static FORMS: [(&[u8], HeaderName); HeaderName::KNOWN.len() + COMPACT_COUNT] = {
     i = 0;
     while i < HeaderName::KNOWN.len() {
         if let Some(c) = HeaderName::KNOWN[i].compact() {
-            t[n] = (c.as_bytes(), HeaderName::KNOWN[i]);
+            t[n] = Form::new(c, HeaderName::KNOWN[i]);
             n += 1;
         }
         i += 1;
     }
+    assert!(n == FORM_COUNT && FORM_COUNT < NONE as usize);
     t
 };
+
+/// Most [`FORMS`] starting with one letter.
+const BUCKET: usize = 10;
+
+/// Indexes into [`FORMS`] of the forms starting with each letter (ASCII
+/// case ignored), in [`FORMS`] order, [`NONE`] after the last. Built at
+/// compile time; a full bucket is a compile error.
+static BY_LETTER: [[u8; BUCKET]; 26] = {
+    let mut t = [[NONE; BUCKET]; 26];
+    let mut i = 0;
+    while i < FORM_COUNT {
+        let letter = ((FORMS[i].lower[0] | 0x20) - b'a') as usize;
+        let mut j = 0;
+        while t[letter][j] != NONE {
+            j += 1;
+        }
+        t[letter][j] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The known name written at `buf[pos..]` and directly followed by `:`,
+/// SP or HTAB, with its length: what the parser tries before scanning an
+/// unknown name byte by byte. Only the forms starting with that letter are
+/// tried, most common first; a form matches exactly (ASCII case ignored),
+/// so the name bytes are token characters. `None` means the name there is
+/// not a known form (or is not followed by one of those bytes).
+#[inline]
+pub(crate) fn known_at(buf: &[u8], pos: usize) -> Option<(HeaderName, usize)> {
+    let first = *buf.get(pos)?;
+    let bucket = BY_LETTER.get(usize::from((first | 0x20).wrapping_sub(b'a')))?;
+    for &i in bucket {
+        let form = FORMS.get(usize::from(i))?;
+        let end = pos + usize::from(form.len);
+        if matches!(buf.get(end), Some(b':' | b' ' | b'\t'))
+            && form.matches(buf.get(pos..end).unwrap_or(&[]))
+        {
+            return Some((form.name, end - pos));
+        }
+    }
+    None
+}
 
 /// Marks an empty slot in [`BY_HASH`].
 const NONE: u8 = u8::MAX;
@@ -257,8 +343,9 @@ static BY_HASH: [u8; 256] = {
     let mut t = [NONE; 256];
     let mut i = 0;
     while i < FORMS.len() {
-        let form = FORMS[i].0;
-        let h = name_hash(form.len(), form[0], form[form.len() - 1]);
+        let form = &FORMS[i];
+        let len = form.len as usize;
+        let h = name_hash(len, form.lower[0], form.lower[len - 1]);
         assert!(t[h] == NONE, "two header name forms share a hash");
         t[h] = i as u8;
         i += 1;
@@ -315,6 +402,33 @@ mod tests {
         dedup.sort_unstable();
         dedup.dedup();
         assert_eq!(compacts.len(), dedup.len(), "compact forms are unique");
+    }
+
+    #[test]
+    fn known_at_needs_a_delimiter_and_exact_bytes() {
+        use super::known_at;
+        assert_eq!(known_at(b"Via: x", 0), Some((HeaderName::Via, 3)));
+        assert_eq!(known_at(b"xx  via\t: x", 4), Some((HeaderName::Via, 3)));
+        assert_eq!(known_at(b"i:x", 0), Some((HeaderName::CallId, 1)));
+        assert_eq!(
+            known_at(b"CONTENT-LENGTH :0", 0),
+            Some((HeaderName::ContentLength, 14))
+        );
+        assert_eq!(known_at(b"Vias: x", 0), None);
+        assert_eq!(known_at(b"Via", 0), None);
+        assert_eq!(known_at(b"Via", 3), None);
+        assert_eq!(known_at(b"X-Foo: x", 0), None);
+        // `-` matches only `-` (CR differs from it in the case bit only).
+        assert_eq!(known_at(b"Call\rID: x", 0), None);
+        assert_eq!(HeaderName::from_bytes(b"Call\rID"), HeaderName::Other);
+        assert_eq!(known_at(b"", 0), None);
+        assert_eq!(known_at(b"@: x", 0), None);
+        for &n in HeaderName::KNOWN {
+            for form in [n.as_str(), n.compact()].into_iter().flatten() {
+                let line = format!("{}: v", form.to_ascii_uppercase());
+                assert_eq!(known_at(line.as_bytes(), 0), Some((n, form.len())));
+            }
+        }
     }
 
     #[test]

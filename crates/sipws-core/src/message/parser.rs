@@ -23,9 +23,10 @@ use core::fmt;
 use arrayvec::ArrayVec;
 
 use super::error::{ParseError, ParseErrorKind};
-use super::lex::{is_lws, parse_u64_bytes};
+use super::lex::{is_lws, is_token, parse_u64_bytes};
 use super::limits::{Limits, MAX_HEADERS};
 use super::start_line::StartLine;
+use super::name::known_at;
 use super::HeaderName;
 
 /// One header line, borrowed from the frame.
@@ -68,17 +69,23 @@ impl fmt::Debug for Message<'_> {
     }
 }
 
-/// One header line as offsets into [`Message::head`]: 16 bytes instead of
+/// One header line as offsets into [`Message::head`]: 12 bytes instead of
 /// the 40 of a [`Header`], so that a [`Message`] (whose inline storage
-/// holds [`MAX_HEADERS`] of them) stays small enough to move cheaply.
+/// holds [`MAX_HEADERS`] of them) stays small enough to move cheaply. The
+/// name and value are located relative to the line start, so one header
+/// line (folds included) is at most [`MAX_HEADER_LINE`] bytes long.
 #[derive(Clone, Copy)]
 struct Slot {
     start: u32,
-    value_start: u32,
-    value_end: u32,
     name_len: u16,
+    value_start: u16,
+    value_end: u16,
     name: HeaderName,
 }
+
+/// Longest header line [`Message::parse`] indexes, folds included, up to the
+/// end of its value: a longer one is [`ParseErrorKind::LineTooLong`].
+const MAX_HEADER_LINE: usize = u16::MAX as usize;
 
 impl Slot {
     /// The header this slot describes, its slices cut from `head`.
@@ -92,7 +99,7 @@ impl Slot {
                 .get(start..start + usize::from(self.name_len))
                 .unwrap_or(""),
             value: head
-                .get(self.value_start as usize..self.value_end as usize)
+                .get(start + usize::from(self.value_start)..start + usize::from(self.value_end))
                 .unwrap_or(""),
         }
     }
@@ -238,18 +245,30 @@ pub(crate) fn line_end(
     from: usize,
     max_line: usize,
 ) -> Result<(usize, usize), ParseError> {
+    line_end_from(buf, from, from, max_line)
+}
+
+/// [`line_end`] of the line starting at `line`, searching from `from`
+/// (`line <= from`): the caller knows `buf[line..from]` holds no CR or LF.
+#[inline]
+fn line_end_from(
+    buf: &[u8],
+    line: usize,
+    from: usize,
+    max_line: usize,
+) -> Result<(usize, usize), ParseError> {
     let window_end = buf
         .len()
-        .min(from.saturating_add(max_line).saturating_add(2));
+        .min(line.saturating_add(max_line).saturating_add(2));
     let window = buf.get(from..window_end).unwrap_or(&[]);
     match memchr::memchr2(b'\r', b'\n', window) {
         Some(p) => {
             let at = from + p;
             if window[p] == b'\r' && buf.get(at + 1) == Some(&b'\n') {
-                if p > max_line {
+                if at - line > max_line {
                     return Err(ParseError::new(
                         ParseErrorKind::LineTooLong,
-                        from + max_line,
+                        line + max_line,
                     ));
                 }
                 Ok((at, at + 2))
@@ -259,9 +278,9 @@ pub(crate) fn line_end(
                 Err(ParseError::new(ParseErrorKind::NewLine, at))
             }
         }
-        None if window_end < buf.len() || window.len() > max_line => Err(ParseError::new(
+        None if window_end < buf.len() || window_end - line > max_line => Err(ParseError::new(
             ParseErrorKind::LineTooLong,
-            from + max_line,
+            line + max_line,
         )),
         None => Err(ParseError::new(ParseErrorKind::Incomplete, buf.len())),
     }
@@ -293,45 +312,6 @@ pub(crate) fn parse_start_line<'a>(
     let (cr, next) = line_end(buf, 0, limits.max_line_bytes)?;
     let line = utf8(buf, 0, cr)?;
     Ok((StartLine::parse(line, 0)?, next))
-}
-
-/// Split one logical header line `buf[start..end]` (folds included, final
-/// CR LF excluded) into name and value offsets.
-#[inline]
-fn split_header(buf: &[u8], start: usize, end: usize) -> Result<(Slot, usize, usize), ParseError> {
-    let mut i = start;
-    while i < end && super::lex::is_token(buf[i]) {
-        i += 1;
-    }
-    if i == start {
-        return Err(ParseError::new(ParseErrorKind::HeaderName, start));
-    }
-    let name_end = i;
-    while i < end && (buf[i] == b' ' || buf[i] == b'\t') {
-        i += 1;
-    }
-    if i >= end || buf[i] != b':' {
-        return Err(ParseError::new(ParseErrorKind::HeaderName, i));
-    }
-    let mut value_start = i + 1;
-    while value_start < end && is_lws(buf[value_start]) {
-        value_start += 1;
-    }
-    let mut value_end = end;
-    while value_end > value_start && is_lws(buf[value_end - 1]) {
-        value_end -= 1;
-    }
-    // `parse` checked that the frame fits `u32` offsets.
-    let name_len = u16::try_from(name_end - start)
-        .map_err(|_| ParseError::new(ParseErrorKind::LineTooLong, start + usize::from(u16::MAX)))?;
-    let slot = Slot {
-        start: start as u32,
-        value_start: value_start as u32,
-        value_end: value_end as u32,
-        name_len,
-        name: HeaderName::from_bytes(&buf[start..name_end]),
-    };
-    Ok((slot, value_start, value_end))
 }
 
 impl<'a> Message<'a> {
@@ -401,12 +381,51 @@ impl<'a> Message<'a> {
             if msg.headers.len() >= max_headers {
                 return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
             }
-            let (mut cr, mut next) = line_end(buf, pos, max_line)?;
+            // The name, then SP/HTAB up to the colon: neither holds CR or LF,
+            // so the line end is searched from there.
+            let line = pos;
+            let (name, mut i) = match known_at(buf, pos) {
+                Some((name, len)) => (name, pos + len),
+                None => {
+                    let mut i = pos;
+                    while i < buf.len() && is_token(buf[i]) {
+                        i += 1;
+                    }
+                    // Every known form followed by `:`/SP/HTAB was tried.
+                    (HeaderName::Other, i)
+                }
+            };
+            let name_end = i;
+            while i < buf.len() && matches!(buf[i], b' ' | b'\t') {
+                i += 1;
+            }
+            let colon = i;
+            let (mut cr, mut next) = line_end_from(buf, line, colon, max_line)?;
             while matches!(buf.get(next), Some(b' ' | b'\t')) {
                 (cr, next) = line_end(buf, next, max_line)?;
             }
-            let (h, value_start, value_end) = split_header(buf, pos, cr)?;
-            if h.name == HeaderName::ContentLength {
+            if name_end == line {
+                return Err(ParseError::new(ParseErrorKind::HeaderName, line));
+            }
+            // `colon <= cr`: the bytes before it are no CR.
+            if colon >= cr || buf[colon] != b':' {
+                return Err(ParseError::new(ParseErrorKind::HeaderName, colon));
+            }
+            let mut value_start = colon + 1;
+            while value_start < cr && is_lws(buf[value_start]) {
+                value_start += 1;
+            }
+            let mut value_end = cr;
+            while value_end > value_start && is_lws(buf[value_end - 1]) {
+                value_end -= 1;
+            }
+            if value_end - line > MAX_HEADER_LINE {
+                return Err(ParseError::new(
+                    ParseErrorKind::LineTooLong,
+                    line + MAX_HEADER_LINE,
+                ));
+            }
+            if name == HeaderName::ContentLength {
                 let at = value_start;
                 let n = parse_u64_bytes(&buf[value_start..value_end])
                     .and_then(|n| usize::try_from(n).ok())
@@ -419,7 +438,15 @@ impl<'a> Message<'a> {
                     None => content_length = Some((n, at)),
                 }
             }
-            msg.headers.push(h);
+            // `parse` checked that the frame fits `u32` offsets, and the
+            // line its `u16` ones.
+            msg.headers.push(Slot {
+                start: line as u32,
+                name_len: (name_end - line) as u16,
+                value_start: (value_start - line) as u16,
+                value_end: (value_end - line) as u16,
+                name,
+            });
             pos = next;
         }
         // The start line and every header line, checked for UTF-8 at once.
