@@ -1,10 +1,12 @@
 //! Parser limits, checked before any work proportional to them.
 
 /// The inline header storage of a [`Message`](super::Message): the hard cap
-/// on [`Limits::max_headers`]. A message with more headers is rejected with
+/// on [`Limits::max_headers`] (equal to its default). A message with more
+/// headers is rejected with
 /// [`ParseErrorKind::TooManyHeaders`](super::ParseErrorKind::TooManyHeaders),
-/// never truncated.
-pub const MAX_HEADERS: usize = 128;
+/// never truncated. Kept small because a `Message` carries this storage
+/// inline and every move of it copies the whole of it.
+pub const MAX_HEADERS: usize = 64;
 
 /// Limits applied by [`Message::parse`](super::Message::parse) and
 /// [`classify`](super::classify) before they do work proportional to them.
@@ -12,8 +14,8 @@ pub const MAX_HEADERS: usize = 128;
 pub struct Limits {
     /// Largest frame accepted, in bytes (default 65 536).
     pub max_message_bytes: usize,
-    /// Most header lines accepted (default 64; values above
-    /// [`MAX_HEADERS`] act as [`MAX_HEADERS`]).
+    /// Most header lines accepted (default 64, which is also
+    /// [`MAX_HEADERS`]: values above it act as [`MAX_HEADERS`]).
     pub max_headers: usize,
     /// Longest physical line accepted, without its CR LF (default 8 192).
     /// Independently of it, [`Message::parse`](super::Message::parse)

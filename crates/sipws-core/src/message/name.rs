@@ -173,7 +173,10 @@ impl Form {
     /// The form of `name` spelt `text`.
     const fn new(text: &str, name: HeaderName) -> Form {
         let b = text.as_bytes();
-        assert!(!b.is_empty() && b.len() <= FORM_BYTES, "header name form too long");
+        assert!(
+            !b.is_empty() && b.len() <= FORM_BYTES,
+            "header name form too long"
+        );
         let mut lower = [0u8; FORM_BYTES];
         let mut mask = [0u8; FORM_BYTES];
         let mut i = 0;

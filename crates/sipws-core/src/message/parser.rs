@@ -25,8 +25,8 @@ use arrayvec::ArrayVec;
 use super::error::{ParseError, ParseErrorKind};
 use super::lex::{is_lws, is_token, parse_u64_bytes};
 use super::limits::{Limits, MAX_HEADERS};
-use super::start_line::StartLine;
 use super::name::known_at;
+use super::start_line::StartLine;
 use super::HeaderName;
 
 /// One header line, borrowed from the frame.
@@ -291,8 +291,11 @@ fn line_end_from(
 #[inline]
 pub(crate) fn utf8(buf: &[u8], from: usize, to: usize) -> Result<&str, ParseError> {
     let bytes = buf.get(from..to).unwrap_or(&[]);
-    core::str::from_utf8(bytes)
-        .map_err(|e| ParseError::new(ParseErrorKind::Utf8, from + e.valid_up_to()))
+    // SIMD validation; on failure the standard one locates the bad byte.
+    simdutf8::basic::from_utf8(bytes).map_err(|_| {
+        let at = core::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), str::len);
+        ParseError::new(ParseErrorKind::Utf8, from + at)
+    })
 }
 
 /// Parse the start line; returns it and the offset of the next line.
