@@ -1,18 +1,33 @@
 //! `sipws`: the command-line tool of the sipws SIP-over-WebSocket stack.
 //!
 //! One module per subcommand under `cmd/`; this file only parses the
-//! command line and maps each command's outcome to the process exit code.
+//! command line (with the settings file's values put in, see
+//! [`settings`]), sets up `-v` tracing ([`log`]) and maps each command's
+//! outcome to the process exit code.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod cmd;
+mod log;
+mod settings;
 
 /// SIP over WebSocket (RFC 7118) from the command line.
 #[derive(Debug, Parser)]
 #[command(name = "sipws", version, about)]
 struct Cli {
+    /// Tracing on standard error: `-v` debug lines of the sipws crates,
+    /// `-vv` also every frame (trace). `SIPWS_LOG` (e.g.
+    /// `sipws=trace`) overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Settings file (TOML; keys are long flag names, `[COMMAND]` tables
+    /// for one command, `url` for the URL); command-line flags win. Also
+    /// from `SIPWS_CONFIG`. See docs/settings.md.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -46,8 +61,31 @@ enum Command {
     Listen(Box<cmd::listen::Args>),
 }
 
+/// Exit code for usage errors (bad flags, bad settings file).
+const EXIT_USAGE: u8 = 2;
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let expanded = match settings::expand(std::env::args_os().collect(), &Cli::command()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("sipws: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let cli = match Cli::try_parse_from(&expanded.args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            if let (true, Some(file)) = (e.use_stderr(), &expanded.file) {
+                eprintln!("note: settings were read from {}", file.display());
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE));
+        }
+    };
+    log::init(cli.verbose);
+    if let Some(file) = &expanded.file {
+        tracing::debug!(file = %file.display(), "settings read");
+    }
     match cli.command {
         Command::Demo(args) => cmd::demo::run(&args),
         Command::Parse(args) => cmd::parse::run(&args),

@@ -20,7 +20,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use sipws_core::link::{
-    CloseInfo, ConnectError as CoreConnectError, Link, Opcode, SendError, Transmit, XorShift64,
+    CloseInfo, ConnectError as CoreConnectError, Link, LinkEvent, Opcode, SendError, Transmit,
+    XorShift64,
 };
 use sipws_core::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -124,6 +125,7 @@ impl Machine for LinkMachine {
     }
     fn deliver_events(&mut self, _now: Instant, elapsed: Duration) {
         while let Some(event) = self.link.poll_event() {
+            trace_link_event(&event);
             self.emit(elapsed, Event::Link(event));
         }
     }
@@ -318,6 +320,7 @@ impl<M: Machine> Driver<M> {
                 }
             }
             Transmit::Ping => {
+                tracing::trace!("WebSocket Ping");
                 let Some(conn) = self.conn.as_mut() else {
                     return;
                 };
@@ -363,6 +366,14 @@ async fn finish(connecting: &mut Option<Connecting>) -> Result<Box<WsConnection>
     match connecting {
         Some(fut) => fut.await,
         None => pending().await,
+    }
+}
+
+/// One log line per link event: debug, or trace for every frame.
+pub(crate) fn trace_link_event(event: &LinkEvent) {
+    match event {
+        LinkEvent::Frame { .. } => tracing::trace!(target: "sipws::link", "{event}"),
+        _ => tracing::debug!(target: "sipws::link", "{event}"),
     }
 }
 

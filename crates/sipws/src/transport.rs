@@ -357,10 +357,17 @@ impl Transport {
         protocols: &[String],
     ) -> Result<WsConnection, ConnectError> {
         let after = self.config.connect_timeout;
-        match tokio::time::timeout(after, self.connect_inner(url, protocols)).await {
+        let shown = redact(url);
+        tracing::debug!(url = %shown, ?protocols, "connecting");
+        let result = match tokio::time::timeout(after, self.connect_inner(url, protocols)).await {
             Ok(result) => result,
             Err(_) => Err(ConnectError::Timeout { after }),
+        };
+        match &result {
+            Ok(conn) => tracing::debug!(url = %shown, protocol = %conn.protocol, "handshake done"),
+            Err(e) => tracing::debug!(url = %shown, error = %e, "connect failed"),
         }
+        result
     }
 
     async fn connect_inner(
@@ -432,6 +439,18 @@ impl Transport {
             max_frame_size: self.config.max_frame_size,
             write_timeout: self.config.write_timeout,
         })
+    }
+}
+
+/// `url` without a `user:password@` part, for logs.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
     }
 }
 
@@ -521,16 +540,18 @@ impl WsConnection {
             };
             match item {
                 Ok(Message::Text(text)) => {
+                    tracing::trace!(bytes = text.len(), "text frame received");
                     return Inbound::Frame {
                         data: Bytes::from(text),
                         kind: FrameKind::Text,
-                    }
+                    };
                 }
                 Ok(Message::Binary(data)) => {
+                    tracing::trace!(bytes = data.len(), "binary frame received");
                     return Inbound::Frame {
                         data,
                         kind: FrameKind::Binary,
-                    }
+                    };
                 }
                 Ok(Message::Pong(_)) => return Inbound::Pong,
                 Ok(Message::Ping(_)) => {
@@ -540,6 +561,10 @@ impl WsConnection {
                     }
                 }
                 Ok(Message::Close(frame)) => {
+                    tracing::debug!(
+                        code = frame.as_ref().map(|f| u16::from(f.code)),
+                        "close frame received"
+                    );
                     // tungstenite has answered the close; finish it.
                     let _ = self.flush().await;
                     return Inbound::Closed(match frame {
@@ -558,7 +583,10 @@ impl WsConnection {
                     });
                 }
                 Ok(Message::Frame(_)) => {}
-                Err(e) => return Inbound::Closed(CloseReport::abnormal(transport_error(e))),
+                Err(e) => {
+                    tracing::debug!(error = %e, "connection broken");
+                    return Inbound::Closed(CloseReport::abnormal(transport_error(e)));
+                }
             }
         }
     }
@@ -571,6 +599,7 @@ impl WsConnection {
                 max: self.max_frame_size,
             });
         }
+        tracing::trace!(bytes = data.len(), ?kind, "sending frame");
         let message = match kind {
             FrameKind::Text => {
                 Message::Text(Utf8Bytes::try_from(data).map_err(|_| SendError::NotUtf8)?)
@@ -590,6 +619,7 @@ impl WsConnection {
     /// completes when [`recv`](Self::recv) reports [`Inbound::Closed`] or
     /// the connection is dropped.
     pub async fn close(&mut self, code: u16, reason: &str) -> Result<(), TransportError> {
+        tracing::debug!(code, reason, "closing");
         let frame = CloseFrame {
             code: CloseCode::from(code),
             reason: Utf8Bytes::from(reason),

@@ -509,6 +509,7 @@ impl Machine for UaMachine {
         }
         loop {
             while let Some(event) = self.ua.poll_event() {
+                trace_ua_event(&event);
                 self.route(&event);
                 let _ = self.events.send(TimedUaEvent {
                     elapsed,
@@ -537,6 +538,47 @@ impl Machine for UaMachine {
     }
     fn command(&mut self, now: Instant, op: Op) -> Option<oneshot::Sender<()>> {
         op(self, now)
+    }
+}
+
+/// One log line per user agent event (never a message's text, so never
+/// an Authorization header).
+fn trace_ua_event(event: &UaEvent) {
+    match event {
+        UaEvent::Link(link) => crate::driver::trace_link_event(link),
+        UaEvent::Registered { expires, bindings } => tracing::debug!(
+            expires = expires.as_secs(),
+            bindings = bindings.len(),
+            "registered"
+        ),
+        UaEvent::RegistrationFailed { status, reason } => {
+            tracing::debug!(status, %reason, "registration failed");
+        }
+        UaEvent::Unregistered => tracing::debug!("unregistered"),
+        UaEvent::IncomingCall { call, .. } => tracing::debug!(?call, "incoming call"),
+        UaEvent::CallProgress { call, status, .. } => {
+            tracing::debug!(?call, status, "call progress");
+        }
+        UaEvent::CallAnswered { call, .. } => tracing::debug!(?call, "call answered"),
+        UaEvent::CallConfirmed { call } => tracing::debug!(?call, "call confirmed"),
+        UaEvent::CallUpdated { call, .. } => tracing::debug!(?call, "call updated"),
+        UaEvent::CallEnded { call, reason } => tracing::debug!(?call, %reason, "call ended"),
+        UaEvent::IncomingRequest {
+            message, answered, ..
+        } => tracing::debug!(
+            method = message.method().unwrap_or("?"),
+            body = message.body().len(),
+            answered,
+            "incoming request"
+        ),
+        UaEvent::ResponseReceived { status, reason, .. } => {
+            tracing::debug!(status, %reason, "final response");
+        }
+        UaEvent::Routed { rule, data } => {
+            tracing::debug!(rule, bytes = data.len(), "frame taken by a rule");
+        }
+        UaEvent::Discarded { reason, .. } => tracing::debug!(%reason, "frame discarded"),
+        _ => tracing::debug!("user agent event"),
     }
 }
 
