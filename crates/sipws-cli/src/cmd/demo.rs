@@ -10,12 +10,30 @@
 //! reconnect). Keepalive timers are divided by 10 unless `--real-time`.
 //! Every wait is bounded: exit 0 when the whole table played, 1 (with the
 //! step that failed) otherwise.
+//!
+//! With `--json` every line is one JSON object instead, in the same order:
+//! `t` (seconds since start), `type`, `text` (the line's human form) and
+//! fields by type:
+//! - `info`: a set-up line (`url` on the first);
+//! - `heading`: the start of a step of the script;
+//! - `sip`: one SIP message of the ladder: `from`, `to` (`alice`, `bob`,
+//!   `testbed`), and as known `method`, `status`, `cseq`,
+//!   `authorization` (credentials sent), `relayed`, `expires`;
+//! - `link`: keepalive and reconnect news of one `agent`: `event` is
+//!   `ping` (`n`, `since_last_pong_ms` during the fault), `pong`, `dead`
+//!   (`reason`), `disconnected` (`reason`), `reconnecting` (`attempt`,
+//!   `of`, `delay_ms`), `reconnected` (`url`), `failed` (`reason`) or
+//!   `registered` (`expires`, the re-registration after the reconnect);
+//! - `connection`: a testbed connection gone (`party`, `conn`, `reason`);
+//! - `summary`, last: `messages`, `registrations`, `calls`, `pings`,
+//!   `pongs`, `reconnects`, `seconds`.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use serde_json::{json, Value};
 use sipws::ua::{Call, UaStreamEvent, UserAgent, UserAgentConfig};
 use sipws_core::link::{FallbackProbe, LinkEvent};
 use sipws_core::message::reason_phrase;
@@ -24,6 +42,17 @@ use sipws_testbed::{ConnId, SipConfig, Testbed, TestbedConfig, TestbedEvent, Use
 use tokio::sync::{broadcast, mpsc};
 
 use super::ladder::{timestamp, Summary};
+
+/// `println!` that ignores a closed stdout (`sipws demo | head`).
+macro_rules! out {
+    () => {
+        out!("")
+    };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 
 const DOMAIN: &str = "sipws.test";
 const OFFER: &[u8] = b"v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
@@ -38,6 +67,10 @@ pub(crate) struct Args {
     /// 22.5 s) instead of dividing them by 10.
     #[arg(long)]
     real_time: bool,
+    /// Print JSON lines (one object per ladder line, link event and the
+    /// summary) instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// What the summary table counts.
@@ -55,6 +88,8 @@ struct Stats {
 #[derive(Debug)]
 struct Ladder {
     start: Instant,
+    /// JSON lines instead of text.
+    json: bool,
     stats: Mutex<Stats>,
     parties: Mutex<HashMap<ConnId, String>>,
     /// Per agent: when the fault phase started, the time (agent clock)
@@ -79,8 +114,45 @@ impl Ladder {
             .unwrap_or_else(|| format!("conn{conn}"))
     }
 
+    /// Prints one line: `text` after the time column, or (`--json`) an
+    /// object of `kind`, `fields` and the text.
+    fn emit(&self, kind: &str, text: &str, fields: Value) {
+        if self.json {
+            let mut obj = json!({
+                "t": (self.start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+                "type": kind,
+            });
+            if let (Some(o), Value::Object(f)) = (obj.as_object_mut(), fields) {
+                o.extend(f);
+                o.insert("text".into(), json!(text.trim()));
+            }
+            out!("{obj}");
+        } else {
+            out!("{} {text}", self.t());
+        }
+    }
+
+    /// One SIP message of the ladder.
     fn line(&self, from: &str, to: &str, what: &str) {
-        println!("{} {from:>7} -> {to:<7} {what}", self.t());
+        self.sip(from, to, what, json!({}));
+    }
+
+    /// One SIP message of the ladder, with its fields for `--json`.
+    fn sip(&self, from: &str, to: &str, what: &str, fields: Value) {
+        let mut f = json!({ "from": from, "to": to });
+        if let (Some(o), Value::Object(more)) = (f.as_object_mut(), fields) {
+            o.extend(more);
+        }
+        self.emit("sip", &format!("{from:>7} -> {to:<7} {what}"), f);
+    }
+
+    /// A news line of one agent's link.
+    fn link(&self, who: &str, event: &str, text: &str, fields: Value) {
+        let mut f = json!({ "agent": who, "event": event });
+        if let (Some(o), Value::Object(more)) = (f.as_object_mut(), fields) {
+            o.extend(more);
+        }
+        self.emit("link", text, f);
     }
 
     /// One ladder line for a testbed event (most events print nothing).
@@ -89,10 +161,11 @@ impl Ladder {
             TestbedEvent::FrameReceived { conn, data, .. } => self.frame(*conn, data),
             TestbedEvent::AuthChallenged { conn, .. } => {
                 self.stats().messages += 1;
-                self.line(
+                self.sip(
                     "testbed",
                     &self.party(*conn),
                     "SIP/2.0 401 Unauthorized  (REGISTER)",
+                    json!({ "status": 401, "method": "REGISTER" }),
                 );
             }
             TestbedEvent::Registered { conn, expires, .. } => {
@@ -102,12 +175,14 @@ impl Ladder {
                     s.registrations += 1;
                 }
                 let what = format!("SIP/2.0 200 OK  (REGISTER, expires {expires}s)");
-                self.line("testbed", &self.party(*conn), &what);
+                let f = json!({ "status": 200, "method": "REGISTER", "expires": expires });
+                self.sip("testbed", &self.party(*conn), &what, f);
             }
             TestbedEvent::Unregistered { conn, reason, .. } => {
                 self.stats().messages += 1;
                 let what = format!("SIP/2.0 200 OK  (REGISTER, binding removed: {reason})");
-                self.line("testbed", &self.party(*conn), &what);
+                let f = json!({ "status": 200, "method": "REGISTER", "expires": 0 });
+                self.sip("testbed", &self.party(*conn), &what, f);
             }
             TestbedEvent::SipAnswered {
                 conn,
@@ -117,11 +192,18 @@ impl Ladder {
                 self.stats().messages += 1;
                 let reason = reason_phrase(*status).unwrap_or("");
                 let what = format!("SIP/2.0 {status} {reason}  ({method})");
-                self.line("testbed", &self.party(*conn), &what);
+                let f = json!({ "status": status, "method": method });
+                self.sip("testbed", &self.party(*conn), &what, f);
             }
             TestbedEvent::RequestRelayed { to, method, .. } => {
                 self.stats().messages += 1;
-                self.line("testbed", &self.party(*to), &format!("{method}  (relayed)"));
+                let f = json!({ "method": method, "relayed": true });
+                self.sip(
+                    "testbed",
+                    &self.party(*to),
+                    &format!("{method}  (relayed)"),
+                    f,
+                );
             }
             TestbedEvent::ResponseRelayed {
                 to, status, method, ..
@@ -129,11 +211,14 @@ impl Ladder {
                 self.stats().messages += 1;
                 let reason = reason_phrase(*status).unwrap_or("");
                 let what = format!("SIP/2.0 {status} {reason}  ({method}, relayed)");
-                self.line("testbed", &self.party(*to), &what);
+                let f = json!({ "status": status, "method": method, "relayed": true });
+                self.sip("testbed", &self.party(*to), &what, f);
             }
             TestbedEvent::Disconnected { conn, reason } => {
-                let what = format!("connection {conn} gone: {reason}");
-                println!("{} {:>7}    {what}", self.t(), self.party(*conn));
+                let party = self.party(*conn);
+                let what = format!("{party:>7}    connection {conn} gone: {reason}");
+                let f = json!({ "party": party, "conn": conn.0, "reason": reason });
+                self.emit("connection", &what, f);
             }
             _ => {}
         }
@@ -157,7 +242,19 @@ impl Ladder {
             }
         }
         self.stats().messages += 1;
-        self.line(&self.party(conn), "testbed", &summary.describe());
+        let mut f = json!({
+            "cseq": summary.cseq,
+            "authorization": summary.authorized,
+        });
+        if let Some(o) = f.as_object_mut() {
+            if let Some(m) = &summary.method {
+                o.insert("method".into(), json!(m));
+            }
+            if let Some(st) = summary.status {
+                o.insert("status".into(), json!(st));
+            }
+        }
+        self.sip(&self.party(conn), "testbed", &summary.describe(), f);
     }
 
     /// Link news of one agent (keepalive, death, reconnect).
@@ -170,47 +267,69 @@ impl Ladder {
                 .quiet_since
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            q.get(who).map_or(String::new(), |p| {
-                format!(
-                    "  (+{:.3}s after the last pong)",
-                    elapsed.saturating_sub(*p).as_secs_f64()
-                )
+            q.get(who).map(|p| elapsed.saturating_sub(*p))
+        };
+        let since_text = |d: Option<Duration>| {
+            d.map_or(String::new(), |d| {
+                format!("  (+{:.3}s after the last pong)", d.as_secs_f64())
             })
         };
-        let t = self.t();
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         match link {
             LinkEvent::PingSent { n } => {
                 self.stats().pings += 1;
-                println!("{t} {who:>7} -> testbed CRLF ping #{n}{}", since());
+                let d = since();
+                let text = format!("{who:>7} -> testbed CRLF ping #{n}{}", since_text(d));
+                let f = json!({ "n": n, "since_last_pong_ms": d.map(ms) });
+                self.link(who, "ping", &text, f);
             }
             LinkEvent::PongReceived { .. } => {
                 self.stats().pongs += 1;
                 *last_pong = elapsed;
-                println!("{t} testbed -> {who:<7} CRLF pong");
+                let text = format!("testbed -> {who:<7} CRLF pong");
+                self.link(who, "pong", &text, json!({}));
             }
             LinkEvent::ConnectionDead { reason } => {
-                println!(
-                    "{t} {who:>7}    connection declared dead: {reason}{}",
-                    since()
+                let d = since();
+                let text = format!(
+                    "{who:>7}    connection declared dead: {reason}{}",
+                    since_text(d)
                 );
+                let f = json!({ "reason": reason.to_string(), "since_last_pong_ms": d.map(ms) });
+                self.link(who, "dead", &text, f);
             }
             LinkEvent::Disconnected { reason } => {
-                println!("{t} {who:>7}    disconnected: {reason}");
+                let text = format!("{who:>7}    disconnected: {reason}");
+                self.link(
+                    who,
+                    "disconnected",
+                    &text,
+                    json!({ "reason": reason.to_string() }),
+                );
             }
             LinkEvent::Reconnecting {
                 attempt, of, delay, ..
             } => {
-                println!(
-                    "{t} {who:>7}    reconnecting (attempt {attempt} of {of}) in {:.3}s",
+                let text = format!(
+                    "{who:>7}    reconnecting (attempt {attempt} of {of}) in {:.3}s",
                     delay.as_secs_f64()
                 );
+                let f = json!({ "attempt": attempt, "of": of, "delay_ms": ms(*delay) });
+                self.link(who, "reconnecting", &text, f);
             }
             LinkEvent::Reconnected { url, .. } => {
                 self.stats().reconnects += 1;
-                println!("{t} {who:>7}    reconnected to {url}");
+                let text = format!("{who:>7}    reconnected to {url}");
+                self.link(who, "reconnected", &text, json!({ "url": url }));
             }
             LinkEvent::Failed { reason } => {
-                println!("{t} {who:>7}    link gave up: {reason:?}");
+                let text = format!("{who:>7}    link gave up: {reason}");
+                self.link(
+                    who,
+                    "failed",
+                    &text,
+                    json!({ "reason": reason.to_string() }),
+                );
             }
             _ => {}
         }
@@ -268,7 +387,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(demo(args.real_time)) {
+    match rt.block_on(demo(args.real_time, args.json)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(why) => {
             eprintln!("sipws demo: failed: {why}");
@@ -296,7 +415,16 @@ async fn settle() {
 }
 
 fn heading(ladder: &Ladder, text: &str) {
-    println!("{} ---- {text}", ladder.t());
+    ladder.emit("heading", &format!("---- {text}"), json!({}));
+}
+
+/// A set-up line (no time column in text).
+fn info(ladder: &Ladder, text: &str, fields: Value) {
+    if ladder.json {
+        ladder.emit("info", text, fields);
+    } else {
+        out!("{text}");
+    }
 }
 
 fn agent_config(url: &str, user: &str, scale: u32, idle: Duration) -> UserAgentConfig {
@@ -346,7 +474,7 @@ fn spawn_agent(
     })
 }
 
-async fn demo(real_time: bool) -> Result<(), String> {
+async fn demo(real_time: bool, json: bool) -> Result<(), String> {
     let scale: u32 = if real_time { 1 } else { 10 };
     let limit = Duration::from_secs(10);
     let users = ["alice", "bob"]
@@ -368,6 +496,7 @@ async fn demo(real_time: bool) -> Result<(), String> {
     let handle = testbed.handle();
     let ladder = Arc::new(Ladder {
         start: Instant::now(),
+        json,
         stats: Mutex::new(Stats::default()),
         parties: Mutex::new(HashMap::new()),
         quiet_since: Mutex::new(HashMap::new()),
@@ -379,22 +508,34 @@ async fn demo(real_time: bool) -> Result<(), String> {
             match tb_events.recv().await {
                 Ok(e) => printer.testbed_event(&e),
                 Err(broadcast::error::RecvError::Lagged(n)) => {
-                    println!("({n} testbed events lost)");
+                    info(&printer, &format!("({n} testbed events lost)"), json!({}));
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             }
         }
     });
     let url = testbed.url();
-    println!("sipws demo: testbed at {url} (domain {DOMAIN}, users alice and bob, digest)");
+    info(
+        &ladder,
+        &format!("sipws demo: testbed at {url} (domain {DOMAIN}, users alice and bob, digest)"),
+        json!({ "url": url, "domain": DOMAIN }),
+    );
     if real_time {
-        println!("keepalive timers: real (ping after 10s of quiet)");
+        info(
+            &ladder,
+            "keepalive timers: real (ping after 10s of quiet)",
+            json!({ "scale": 1 }),
+        );
     } else {
-        println!(
-            "keepalive timers divided by 10 (1s here = 10s real; --real-time for the real ones)"
+        info(
+            &ladder,
+            "keepalive timers divided by 10 (1s here = 10s real; --real-time for the real ones)",
+            json!({ "scale": scale }),
         );
     }
-    println!("   time    from  ->  to     message");
+    if !json {
+        out!("   time    from  ->  to     message");
+    }
 
     // Bob's keepalive idle is 60 s (scaled) so that only alice's
     // connection pings while the testbed drops pongs.
@@ -535,11 +676,15 @@ async fn demo(real_time: bool) -> Result<(), String> {
         })
         .await?;
     settle().await;
-    println!(
-        "{} {:>7}    re-registered on the new connection (expires {}s)",
-        ladder.t(),
+    ladder.link(
         "alice",
-        expires.as_secs()
+        "registered",
+        &format!(
+            "{:>7}    re-registered on the new connection (expires {}s)",
+            "alice",
+            expires.as_secs()
+        ),
+        json!({ "expires": expires.as_secs() }),
     );
 
     heading(&ladder, "shutdown: both un-REGISTER and close");
@@ -547,18 +692,32 @@ async fn demo(real_time: bool) -> Result<(), String> {
     let _ = tokio::time::timeout(limit, bob.ua.shutdown()).await;
     settle().await;
     let s = ladder.stats();
-    println!();
-    println!("summary");
-    println!("  {:<14} {:>5}", "messages", s.messages);
-    println!("  {:<14} {:>5}", "registrations", s.registrations);
-    println!("  {:<14} {:>5}", "calls", s.calls);
-    println!("  {:<14} {:>5}", "pings", s.pings);
-    println!("  {:<14} {:>5}", "pongs", s.pongs);
-    println!("  {:<14} {:>5}", "reconnects", s.reconnects);
-    println!(
-        "demo complete in {:.3}s",
-        ladder.start.elapsed().as_secs_f64()
-    );
+    let seconds = ladder.start.elapsed().as_secs_f64();
+    if json {
+        let summary = json!({
+            "t": (seconds * 1000.0).round() / 1000.0,
+            "type": "summary",
+            "messages": s.messages,
+            "registrations": s.registrations,
+            "calls": s.calls,
+            "pings": s.pings,
+            "pongs": s.pongs,
+            "reconnects": s.reconnects,
+            "seconds": seconds,
+            "text": format!("demo complete in {seconds:.3}s"),
+        });
+        out!("{summary}");
+        return Ok(());
+    }
+    out!();
+    out!("summary");
+    out!("  {:<14} {:>5}", "messages", s.messages);
+    out!("  {:<14} {:>5}", "registrations", s.registrations);
+    out!("  {:<14} {:>5}", "calls", s.calls);
+    out!("  {:<14} {:>5}", "pings", s.pings);
+    out!("  {:<14} {:>5}", "pongs", s.pongs);
+    out!("  {:<14} {:>5}", "reconnects", s.reconnects);
+    out!("demo complete in {seconds:.3}s");
     Ok(())
 }
 
