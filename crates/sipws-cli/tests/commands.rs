@@ -251,6 +251,27 @@ async fn register_succeeds_and_each_failure_has_its_exit_code() {
     assert!(!run.stdout.contains("alice-pw") && !run.stderr.contains("alice-pw"));
     assert!(!run.stdout.contains("\x1b["), "no colour when piped");
 
+    // --color always: requests bold, 4xx red, 2xx green, even when piped.
+    let mut a = args(&["register", &url, "--color", "always"]);
+    a.extend(who("alice"));
+    let run = sipws(a).await;
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stdout.contains("\x1b[1mREGISTER sip:sipws.test"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout.contains("\x1b[31mSIP/2.0 401 Unauthorized"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout.contains("\x1b[32mSIP/2.0 200 OK"),
+        "{}",
+        run.all()
+    );
+
     // Wrong password: the registrar keeps refusing; exit 1, said plainly.
     let run = sipws(args(&[
         "register",

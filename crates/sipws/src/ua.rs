@@ -220,8 +220,9 @@ pub enum UaStreamEvent {
     Transport(TransportError),
     /// A SIP message went out or came in (only with
     /// [`UserAgentConfig::trace_messages`]). Keepalive frames (made only
-    /// of CR and LF) are not reported. A message sent is reported once
-    /// the driver has handed it to the socket; a message received before
+    /// of CR and LF) are not reported. A message sent is reported after
+    /// the driver tried to write it (a write that fails is reported too,
+    /// followed by the link's `Disconnected`); a message received before
     /// the events it causes.
     Message {
         /// Which way it went.

@@ -11,7 +11,8 @@
 //!
 //! `--route RULE` (repeatable, text grammar of `docs/router-rules.md`)
 //! prints only the messages, both directions, that a rule matches; what is
-//! answered does not change. Runs until Ctrl-C, `--count N` inbound
+//! answered does not change (the filter is a router of its own, without
+//! dialogs: `dialog` terms match nothing). Runs until Ctrl-C, `--count N` inbound
 //! requests shown (ACK and BYE count), or `--duration DUR`; then
 //! un-REGISTERs and exits 0. Exit 3 when the link gives up (after its
 //! reconnect attempts), 1 when the registration fails, 2 for bad settings.
