@@ -305,7 +305,8 @@ impl Output {
     }
 
     fn json_line(&mut self, value: &Value) {
-        println!("{value}");
+        // A closed stdout (`| head`) is not an error of ours.
+        let _ = writeln!(std::io::stdout().lock(), "{value}");
     }
 
     /// Rewrites the live status line.
@@ -328,8 +329,9 @@ impl Output {
     /// Removes the status line for good.
     fn end_live(&mut self) {
         if self.shown {
-            print!("\r\x1b[2K");
-            let _ = std::io::stdout().flush();
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "\r\x1b[2K");
+            let _ = out.flush();
             self.shown = false;
         }
         self.live = false;
@@ -503,9 +505,9 @@ impl Output {
             self.json_line(&Value::Object(obj));
         }
         if exit >= 2 {
-            eprintln!("sipws {}: {human}", self.command);
+            let _ = writeln!(std::io::stderr().lock(), "sipws {}: {human}", self.command);
         } else if !self.json {
-            println!("{human}");
+            let _ = writeln!(std::io::stdout().lock(), "{human}");
         }
         ExitCode::from(exit)
     }
