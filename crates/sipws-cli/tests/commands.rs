@@ -3,9 +3,10 @@
 //! no subprotocol, closed port, bad URL), `options` (round-trip time),
 //! `send` MESSAGE to a `listen` process, `call` from one process to a
 //! `listen --answer` process and to a `listen --reject 486` one, `call`
-//! to the testbed's scripted peer with `--info`, `--json` lines, `--route`
-//! filtering, and `listen` across a dropped connection and a link that
-//! gives up. Assertions are on lines and exit codes; every wait is
+//! to the testbed's scripted peer with `--info`, `listen` answering the
+//! scripted peer's call, NOTIFY and INFO, `--json` lines, `--route`
+//! filtering, Ctrl-C and `--duration`, and `listen` across a dropped
+//! connection and a link that gives up. Assertions are on lines and exit codes; every wait is
 //! bounded, nothing is timed.
 
 use std::process::Stdio;
@@ -723,6 +724,51 @@ async fn ctrl_c_and_duration_end_long_runs_with_exit_0() {
     assert_eq!(run.last_line(), "unregistered", "{}", run.all());
     assert!(
         has(&ladder(&run), "→", "CSeq: 3 REGISTER +Authorization"),
+        "{}",
+        run.all()
+    );
+}
+
+#[tokio::test]
+async fn listen_answers_the_scripted_peer_call_notify_and_info() {
+    let tb = testbed().await;
+    let url = tb.url();
+    // INVITE, ACK, NOTIFY (in the call), INFO (out of dialog).
+    let mut listen = Listen::start(&url, "bob", &["--answer", "--count", "4"]).await;
+    let call_id = tb
+        .handle()
+        .peer_call("sip:bob@sipws.test")
+        .expect("peer calls");
+    listen.wait_for("call confirmed (ACK received)").await;
+    tb.handle()
+        .peer_request(&call_id, "NOTIFY", Some("text/plain"), b"state=1")
+        .expect("peer NOTIFY");
+    listen
+        .wait_for_all(&["→ ", "SIP/2.0 200 OK", "NOTIFY"])
+        .await;
+    tb.handle()
+        .peer_request("sip:bob@sipws.test", "INFO", Some("text/plain"), b"x")
+        .expect("peer INFO");
+    let run = listen.finish().await;
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let l = ladder(&run);
+    assert!(has(&l, "←", "CSeq: 1 INVITE"), "{}", run.all());
+    assert!(
+        has(&l, "→", "SIP/2.0 200 OK  CSeq: 1 INVITE"),
+        "{}",
+        run.all()
+    );
+    assert!(has(&l, "←", " NOTIFY"), "{}", run.all());
+    assert!(has(&l, "←", " INFO"), "{}", run.all());
+    assert!(
+        l.iter()
+            .any(|x| x.contains(" → ") && x.contains("200 OK") && x.contains(" INFO")),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout
+            .contains("incoming call from sip:peer@sipws.test: answering 200"),
         "{}",
         run.all()
     );
