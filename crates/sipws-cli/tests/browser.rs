@@ -1,7 +1,8 @@
 //! A browser softphone sipws does not ship — JsSIP in headless Chromium
 //! with real WebRTC (`interop/browser/call.mjs`) — against the testbed on
 //! loopback: the browser calls the scripted peer and the peer calls the
-//! browser. Chromium's `RTCPeerConnection` must accept the SDP answer and
+//! browser; `sipws call` calls the browser and the browser calls
+//! `sipws listen --answer` (real processes). Chromium's `RTCPeerConnection` must accept the SDP answer and
 //! offer sipws writes (ICE credentials, DTLS fingerprint, `a=rtcp-mux`,
 //! BUNDLE), or JsSIP fails the call with "Bad Media Description".
 //!
@@ -53,10 +54,16 @@ async fn testbed() -> Testbed {
     let config = TestbedConfig {
         sip: SipConfig {
             domain: DOMAIN.to_owned(),
-            users: vec![User {
-                name: "alice".into(),
-                password: "alice-secret".into(),
-            }],
+            users: vec![
+                User {
+                    name: "alice".into(),
+                    password: "alice-secret".into(),
+                },
+                User {
+                    name: "bob".into(),
+                    password: "bob-secret".into(),
+                },
+            ],
             algorithm: Algorithm::Md5,
             ..SipConfig::default()
         },
@@ -182,4 +189,120 @@ async fn scripted_peer_calls_the_browser_which_accepts_its_sdp_offer() {
         "the peer's BYE ended it: {lines:#?}"
     );
     assert_eq!(code, Some(0), "{lines:#?}");
+}
+
+/// Runs the `sipws` binary as bob with `args` after the URL.
+fn sipws(cmd: &str, url: &str, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_sipws"))
+        .args([cmd, url, "--user", "bob", "--domain", DOMAIN])
+        .args(["--password", "bob-secret", "--json"])
+        .args(args)
+        .env_remove("SIPWS_PASSWORD")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn sipws")
+}
+
+/// Waits for a `sipws` process: its exit code and JSON lines.
+async fn sipws_done(child: Child) -> (Option<i32>, Vec<Value>) {
+    let out = tokio::time::timeout(LIMIT, child.wait_with_output())
+        .await
+        .expect("sipws exits within the limit")
+        .expect("wait for sipws");
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprintln!("sipws stdout:\n{text}");
+    eprintln!("sipws stderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    (out.status.code(), lines)
+}
+
+#[tokio::test]
+async fn sipws_call_reaches_the_browser_which_accepts_its_webrtc_offer() {
+    let Some(dir) = browser_dir() else { return };
+    let tb = testbed().await;
+    let mut events = tb.handle().subscribe();
+    let child = browser(&dir, &tb.url(), &["--answer", "1"]);
+    wait_for(&mut events, |e| {
+        matches!(e, TestbedEvent::Registered { .. })
+    })
+    .await;
+    let call = sipws(
+        "call",
+        &tb.url(),
+        &["sip:alice@sipws.test", "--hangup-after", "500ms"],
+    );
+    let (code, out) = sipws_done(call).await;
+    assert_eq!(code, Some(0), "{out:#?}");
+    let (bcode, lines) = finish(child).await;
+    assert!(
+        has(&lines, |v| v["event"] == "confirmed"
+            && v["direction"] == "incoming"
+            && v["remote"] == "offer"),
+        "Chromium took sipws call's offer: {lines:#?}"
+    );
+    assert!(
+        has(&lines, |v| v["event"] == "ended"
+            && v["originator"] == "remote"),
+        "sipws call hung up: {lines:#?}"
+    );
+    assert_eq!(bcode, Some(0), "{lines:#?}");
+}
+
+#[tokio::test]
+async fn a_plain_rtp_offer_is_refused_by_the_browser_and_sipws_call_exits_1() {
+    let Some(dir) = browser_dir() else { return };
+    let tb = testbed().await;
+    let mut events = tb.handle().subscribe();
+    // The browser refuses the call; it then waits for a call that never
+    // comes and is stopped by kill_on_drop.
+    let child = browser(&dir, &tb.url(), &["--answer", "1"]);
+    wait_for(&mut events, |e| {
+        matches!(e, TestbedEvent::Registered { .. })
+    })
+    .await;
+    let call = sipws(
+        "call",
+        &tb.url(),
+        &["sip:alice@sipws.test", "--sdp", "plain"],
+    );
+    let (code, out) = sipws_done(call).await;
+    assert_eq!(code, Some(1), "{out:#?}");
+    assert!(
+        out.iter().any(|v| v.to_string().contains("488")),
+        "Not Acceptable Here: {out:#?}"
+    );
+    drop(child);
+}
+
+#[tokio::test]
+async fn browser_calls_sipws_listen_which_answers_with_a_webrtc_answer() {
+    let Some(dir) = browser_dir() else { return };
+    let tb = testbed().await;
+    let mut events = tb.handle().subscribe();
+    // INVITE, ACK and BYE are the three inbound requests listen waits for.
+    let listen = sipws("listen", &tb.url(), &["--answer", "--count", "3"]);
+    wait_for(&mut events, |e| {
+        matches!(e, TestbedEvent::Registered { .. })
+    })
+    .await;
+    let child = browser(&dir, &tb.url(), &["--call", "sip:bob@sipws.test"]);
+    let (bcode, lines) = finish(child).await;
+    assert!(
+        has(&lines, |v| v["event"] == "confirmed"
+            && v["direction"] == "outgoing"
+            && v["remote"] == "answer"),
+        "Chromium took sipws listen's answer: {lines:#?}"
+    );
+    assert!(!has(&lines, |v| v["event"] == "failed"), "{lines:#?}");
+    assert_eq!(bcode, Some(0), "{lines:#?}");
+    let (code, out) = sipws_done(listen).await;
+    assert_eq!(code, Some(0), "{out:#?}");
+    let text = serde_json::to_string(&out).unwrap();
+    assert!(text.contains("INVITE") && text.contains("BYE"), "{out:#?}");
 }

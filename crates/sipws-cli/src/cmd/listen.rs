@@ -1,9 +1,11 @@
 //! `sipws listen`: register, then print every SIP message that comes and
 //! goes as a ladder (or JSON lines), answering what arrives:
 //!
-//! - an incoming INVITE is answered `180 Ringing`, then `200 OK` with an
-//!   SDP answer with `--answer` (the ACK is awaited by the user agent and
-//!   shown), or the `--reject CODE` status; with neither, `486 Busy Here`
+//! - an incoming INVITE is answered `180 Ringing`, then `200 OK` with the
+//!   SDP answer to its offer with `--answer` (`sipws_core::sdp::answer`:
+//!   browser-shaped for a browser's offer, plain RTP otherwise; `488` when
+//!   nothing in the offer is acceptable; the ACK is awaited by the user
+//!   agent and shown), or the `--reject CODE` status; with neither, `486 Busy Here`
 //!   (a listener is a probe, not a phone: it takes calls only when asked);
 //! - MESSAGE, INFO, NOTIFY and OPTIONS are answered `200 OK` by the user
 //!   agent; a MESSAGE's body is printed under its ladder line;
@@ -28,18 +30,16 @@ use sipws_core::ua::{CallId, UaEvent};
 
 use super::connect::parse_duration;
 use super::ladder::party_of;
+use super::media;
 use super::sip::{block_on, ctrl_c_armed, Common, Session, EXIT_USAGE};
-
-/// The SDP answer of an answered call (no media flows).
-const ANSWER: &[u8] = b"v=0\r\no=sipws 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
-t=0 0\r\nm=audio 9 RTP/AVP 0\r\n";
 
 /// Arguments of `sipws listen`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     #[command(flatten)]
     common: Common,
-    /// Answer incoming calls: 180 Ringing, then 200 OK with an SDP answer.
+    /// Answer incoming calls: 180 Ringing, then 200 OK with the SDP answer
+    /// to the caller's offer (488 when nothing in it is acceptable).
     #[arg(long, conflicts_with = "reject")]
     answer: bool,
     /// Reject incoming calls (after 180 Ringing) with this final status
@@ -95,7 +95,9 @@ impl Listener<'_> {
             return failed;
         };
         match ev {
-            UaEvent::IncomingCall { call, from, .. } => self.incoming(s, *call, from).await,
+            UaEvent::IncomingCall {
+                call, from, sdp, ..
+            } => self.incoming(s, *call, from, sdp).await,
             UaEvent::CallConfirmed { .. } => {
                 s.out
                     .event("call_confirmed", "call confirmed (ACK received)", json!({}));
@@ -115,10 +117,20 @@ impl Listener<'_> {
     }
 
     /// Rings, then answers or rejects an incoming call.
-    async fn incoming(&mut self, s: &mut Session, id: CallId, from: &str) {
-        let status = self.args.final_status();
+    async fn incoming(&mut self, s: &mut Session, id: CallId, from: &str, offer: &[u8]) {
+        let mut status = self.args.final_status();
+        let mut sdp = None;
         let action = if status == 200 {
-            "answering 200".to_owned()
+            match media::answer(offer) {
+                Ok(answer) => {
+                    sdp = Some(answer);
+                    "answering 200".to_owned()
+                }
+                Err(e) => {
+                    status = 488;
+                    format!("rejecting 488 ({e})")
+                }
+            }
         } else {
             format!("rejecting {status}")
         };
@@ -132,9 +144,8 @@ impl Listener<'_> {
             Ok(Some(call)) => call,
             _ => return,
         };
-        let sdp = (status == 200).then_some(ANSWER);
         let answered = match call.answer(180, None).await {
-            Ok(()) => call.answer(status, sdp).await,
+            Ok(()) => call.answer(status, sdp.as_deref()).await,
             Err(e) => Err(e),
         };
         if let Err(e) = answered {

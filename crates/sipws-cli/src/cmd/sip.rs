@@ -30,6 +30,7 @@ use sipws_core::ua::{Target, UaEvent};
 
 use super::connect::parse_duration;
 use super::ladder::{ColorChoice, Output, Shown};
+use super::media::{self, SdpShape};
 
 /// Exit code of a SIP failure (error status, rejected call, no answer).
 pub(crate) const EXIT_SIP: u8 = 1;
@@ -167,6 +168,10 @@ pub(crate) struct CallArgs {
     /// Send this body in an INFO (`text/plain`) once answered.
     #[arg(long, value_name = "BODY")]
     info: Option<String>,
+    /// The shape of the SDP offer: `webrtc` for browsers (ICE, DTLS,
+    /// rtcp-mux) or `plain` RTP/AVP for SIP phones. No media flows.
+    #[arg(long, value_enum, default_value = "webrtc", value_name = "SHAPE")]
+    sdp: SdpShape,
 }
 
 /// Arguments of `sipws send`.
@@ -441,9 +446,6 @@ pub(crate) fn register(args: &RegisterArgs) -> ExitCode {
     })
 }
 
-const OFFER: &[u8] = b"v=0\r\no=sipws 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
-t=0 0\r\nm=audio 9 RTP/AVP 0\r\n";
-
 /// Runs `sipws call`.
 pub(crate) fn call(args: &CallArgs) -> ExitCode {
     block_on("call", async {
@@ -465,7 +467,8 @@ pub(crate) fn call(args: &CallArgs) -> ExitCode {
             }
         }
         let code = async {
-            let mut call = s.guarded(ua.call(&args.target, OFFER)).await?;
+            let offer = media::offer(args.sdp);
+            let mut call = s.guarded(ua.call(&args.target, &offer)).await?;
             s.guarded(call.answered()).await?;
             s.out.event("answered", "answered", json!({}));
             if let Some(body) = &args.info {
