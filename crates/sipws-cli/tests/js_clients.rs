@@ -1,15 +1,16 @@
-//! A SIP-over-WebSocket client sipws does not ship, JsSIP (run by Node,
-//! `interop/jssip/client.mjs`), against `sipws serve` and beside the
-//! `sipws` commands, all real processes on loopback: JsSIP registers with
+//! Two SIP-over-WebSocket clients sipws does not ship, JsSIP and SIP.js
+//! (run by Node, `interop/jssip/client.mjs` and `interop/sipjs/client.mjs`,
+//! same arguments and JSON lines), against `sipws serve` and beside the
+//! `sipws` commands, all real processes on loopback: each registers with
 //! digest, asks the server for OPTIONS, sends a MESSAGE to the scripted
 //! peer, and receives a MESSAGE from `sipws send`; a wrong password fails
 //! its registration.
 //!
-//! Needs Node and `npm install` in `interop/jssip` (`.ci/run` does both).
-//! Skipped with a notice when `interop/jssip/node_modules/jssip` is
-//! missing, unless `SIPWS_REQUIRE_JSSIP=1`.
+//! Needs Node and `npm install` in both folders (`.ci/run` does it).
+//! Skipped with a notice when a package is missing, unless
+//! `SIPWS_REQUIRE_JS=1`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -20,18 +21,41 @@ use tokio::process::{Child, ChildStdout, Command};
 const LIMIT: Duration = Duration::from_secs(30);
 const DOMAIN: &str = "sipws.test";
 
-/// The harness folder, when its packages are installed.
-fn jssip_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../interop/jssip");
-    if dir.join("node_modules/jssip").is_dir() {
+/// A JavaScript SIP stack with its harness folder and package.
+#[derive(Clone, Copy)]
+struct Client {
+    folder: &'static str,
+    package: &'static str,
+}
+
+const JSSIP: Client = Client {
+    folder: "jssip",
+    package: "jssip",
+};
+const SIPJS: Client = Client {
+    folder: "sipjs",
+    package: "sip.js",
+};
+
+/// The harness folder, when its package is installed.
+fn client_dir(client: Client) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../interop")
+        .join(client.folder);
+    if dir.join("node_modules").join(client.package).is_dir() {
         return Some(dir);
     }
     assert!(
-        std::env::var("SIPWS_REQUIRE_JSSIP").as_deref() != Ok("1"),
-        "SIPWS_REQUIRE_JSSIP=1 but {} has no node_modules/jssip",
+        std::env::var("SIPWS_REQUIRE_JS").as_deref() != Ok("1"),
+        "SIPWS_REQUIRE_JS=1 but {} has no node_modules/{}",
+        dir.display(),
+        client.package
+    );
+    eprintln!(
+        "{} not installed: interop not run (npm install in {})",
+        client.package,
         dir.display()
     );
-    eprintln!("JsSIP not installed: interop not run (npm install in interop/jssip)");
     None
 }
 
@@ -83,8 +107,8 @@ async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
         .expect("the process is still running")
 }
 
-/// Starts the JsSIP client with `args`; its JSON lines come from stdout.
-fn jssip(dir: &PathBuf, url: &str, args: &[&str]) -> Child {
+/// Starts a client with `args`; its JSON lines come from stdout.
+fn start_client(dir: &Path, url: &str, args: &[&str]) -> Child {
     Command::new("node")
         .arg("--experimental-websocket")
         .arg("--no-warnings")
@@ -100,11 +124,11 @@ fn jssip(dir: &PathBuf, url: &str, args: &[&str]) -> Child {
         .expect("spawn node (is Node installed?)")
 }
 
-/// Waits for the JsSIP client and returns its exit code and JSON lines.
+/// Waits for a client and returns its exit code and JSON lines.
 async fn finish(child: Child) -> (Option<i32>, Vec<Value>) {
     let out = tokio::time::timeout(LIMIT, child.wait_with_output())
         .await
-        .expect("JsSIP client exits within the limit")
+        .expect("the client exits within the limit")
         .expect("wait for node");
     let text = String::from_utf8_lossy(&out.stdout);
     let lines = text
@@ -112,7 +136,7 @@ async fn finish(child: Child) -> (Option<i32>, Vec<Value>) {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
         .collect();
     if !out.status.success() {
-        eprintln!("JsSIP stderr: {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!("client stderr: {}", String::from_utf8_lossy(&out.stderr));
     }
     (out.status.code(), lines)
 }
@@ -124,12 +148,13 @@ fn event<'a>(lines: &'a [Value], name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {name} in {lines:#?}"))
 }
 
-#[tokio::test]
-async fn jssip_registers_asks_options_and_exchanges_messages_with_sipws() {
-    let Some(dir) = jssip_dir() else { return };
+async fn registers_asks_options_and_exchanges_messages_with_sipws(client: Client) {
+    let Some(dir) = client_dir(client) else {
+        return;
+    };
     let mut serve = Serve::start(&["alice:alice-secret", "bob:bob-secret"]).await;
     let url = serve.url.clone();
-    let client = jssip(
+    let child = start_client(
         &dir,
         &url,
         &[
@@ -142,14 +167,14 @@ async fn jssip_registers_asks_options_and_exchanges_messages_with_sipws() {
             "sip:sipws.test",
             "--message",
             "sip:peer@sipws.test",
-            "hello from JsSIP",
+            "hello from JavaScript",
             "--await-messages",
             "1",
             "--timeout",
             "25",
         ],
     );
-    // Once JsSIP is registered, a sipws client sends it a MESSAGE through
+    // Once the client is registered, a sipws client sends it a MESSAGE through
     // the testbed's relay.
     serve
         .wait_for("registered", |v| v["aor"] == "alice@sipws.test")
@@ -169,7 +194,7 @@ async fn jssip_registers_asks_options_and_exchanges_messages_with_sipws() {
     assert_eq!(send.status.code(), Some(0), "{send_out}");
     assert!(send_out.contains("200 OK"), "{send_out}");
 
-    let (code, lines) = finish(client).await;
+    let (code, lines) = finish(child).await;
     assert_eq!(event(&lines, "registered")["status"], 200, "{lines:#?}");
     assert_eq!(event(&lines, "options")["status"], 200, "{lines:#?}");
     assert_eq!(event(&lines, "message-sent")["status"], 200, "{lines:#?}");
@@ -181,19 +206,20 @@ async fn jssip_registers_asks_options_and_exchanges_messages_with_sipws() {
     assert_eq!(code, Some(0));
 
     // The testbed saw the digest challenge, the scripted peer answered the
-    // MESSAGE, and JsSIP's un-REGISTER removed its binding.
+    // MESSAGE, and the client's un-REGISTER removed its binding.
     serve
         .wait_for("unregistered", |v| v["aor"] == "alice@sipws.test")
         .await;
     serve.child.kill().await.expect("stop sipws serve");
 }
 
-#[tokio::test]
-async fn jssip_with_a_wrong_password_is_refused() {
-    let Some(dir) = jssip_dir() else { return };
+async fn a_wrong_password_is_refused(client: Client) {
+    let Some(dir) = client_dir(client) else {
+        return;
+    };
     let mut serve = Serve::start(&["alice:alice-secret"]).await;
     let url = serve.url.clone();
-    let client = jssip(
+    let child = start_client(
         &dir,
         &url,
         &[
@@ -204,7 +230,7 @@ async fn jssip_with_a_wrong_password_is_refused() {
             "--register",
         ],
     );
-    let (code, lines) = finish(client).await;
+    let (code, lines) = finish(child).await;
     let failed = event(&lines, "registration-failed");
     let status = failed["status"].as_u64().unwrap_or(0);
     assert!(status == 401 || status == 403, "{lines:#?}");
@@ -215,4 +241,24 @@ async fn jssip_with_a_wrong_password_is_refused() {
         .wait_for("auth-failed", |v| v["aor"] == "alice@sipws.test")
         .await;
     serve.child.kill().await.expect("stop sipws serve");
+}
+
+#[tokio::test]
+async fn jssip_registers_asks_options_and_exchanges_messages_with_sipws() {
+    registers_asks_options_and_exchanges_messages_with_sipws(JSSIP).await;
+}
+
+#[tokio::test]
+async fn jssip_with_a_wrong_password_is_refused() {
+    a_wrong_password_is_refused(JSSIP).await;
+}
+
+#[tokio::test]
+async fn sipjs_registers_asks_options_and_exchanges_messages_with_sipws() {
+    registers_asks_options_and_exchanges_messages_with_sipws(SIPJS).await;
+}
+
+#[tokio::test]
+async fn sipjs_with_a_wrong_password_is_refused() {
+    a_wrong_password_is_refused(SIPJS).await;
 }
