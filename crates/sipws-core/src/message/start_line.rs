@@ -1,7 +1,7 @@
 //! The start line (RFC 3261 §7.1 Request-Line, §7.2 Status-Line).
 
 use super::error::{ParseError, ParseErrorKind};
-use super::lex::is_token;
+use super::lex::{find_byte, is_token};
 
 /// The first line of a SIP message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +42,7 @@ impl<'a> StartLine<'a> {
         let err = |kind, at: usize| Err(ParseError::new(kind, base + at));
         if b.len() >= 4 && b[..4].eq_ignore_ascii_case(b"SIP/") {
             // Status-Line.
-            let sp = match memchr::memchr(b' ', b) {
+            let sp = match find_byte(b' ', b) {
                 Some(sp) => sp,
                 None => return err(ParseErrorKind::StartLine, b.len()),
             };
@@ -80,7 +80,7 @@ impl<'a> StartLine<'a> {
             });
         }
         // Request-Line: exactly one SP between the three elements.
-        let sp1 = match memchr::memchr(b' ', b) {
+        let sp1 = match find_byte(b' ', b) {
             Some(sp) => sp,
             None => return err(ParseErrorKind::StartLine, b.len()),
         };
@@ -95,7 +95,7 @@ impl<'a> StartLine<'a> {
         if b.get(uri_start) == Some(&b' ') {
             return err(ParseErrorKind::StartLine, uri_start);
         }
-        let sp2 = match memchr::memchr(b' ', &b[uri_start..]) {
+        let sp2 = match find_byte(b' ', &b[uri_start..]) {
             Some(p) => uri_start + p,
             None => return err(ParseErrorKind::StartLine, b.len()),
         };
@@ -104,7 +104,7 @@ impl<'a> StartLine<'a> {
             .map_err(|at| ParseError::new(ParseErrorKind::RequestUri, base + uri_start + at))?;
         let ver_start = sp2 + 1;
         let rest = &b[ver_start..];
-        match memchr::memchr(b' ', rest) {
+        match find_byte(b' ', rest) {
             None => {}
             Some(0) => return err(ParseErrorKind::StartLine, ver_start),
             Some(p) => {
