@@ -293,7 +293,7 @@ fn line_end_from(
 }
 
 /// [`line_end_from`] with a searcher built beforehand.
-#[inline]
+#[inline(always)]
 fn line_end_with(
     crlf: &CrLf,
     buf: &[u8],
@@ -301,32 +301,35 @@ fn line_end_with(
     from: usize,
     max_line: usize,
 ) -> Result<(usize, usize), ParseError> {
-    let window_end = buf
-        .len()
-        .min(line.saturating_add(max_line).saturating_add(2));
-    let window = buf.get(from..window_end).unwrap_or(&[]);
-    match crlf.find(window) {
-        Some(p) => {
-            let at = from + p;
-            if window[p] == b'\r' && buf.get(at + 1) == Some(&b'\n') {
-                if at - line > max_line {
-                    return Err(ParseError::new(
-                        ParseErrorKind::LineTooLong,
-                        line + max_line,
-                    ));
-                }
-                Ok((at, at + 2))
-            } else if window[p] == b'\r' && at + 1 >= buf.len() {
-                Err(ParseError::new(ParseErrorKind::Incomplete, buf.len()))
-            } else {
-                Err(ParseError::new(ParseErrorKind::NewLine, at))
-            }
+    // Searching past `line + max_line + 2` gives the same answers as a
+    // search bounded there (checked below); the unbounded search is still
+    // bounded by the frame size, itself limited.
+    let at = crlf
+        .find(buf.get(from..).unwrap_or(&[]))
+        .map(|p| from + p);
+    match at {
+        Some(at) if at - line <= max_line && buf.get(at + 1) == Some(&b'\n') && buf[at] == b'\r' => {
+            Ok((at, at + 2))
         }
-        None if window_end < buf.len() || window_end - line > max_line => Err(ParseError::new(
-            ParseErrorKind::LineTooLong,
-            line + max_line,
-        )),
-        None => Err(ParseError::new(ParseErrorKind::Incomplete, buf.len())),
+        _ => Err(line_end_error(buf, line, at, max_line)),
+    }
+}
+
+/// The error of a line starting at `line` whose first CR or LF is at `at`
+/// (`None`: it has none) and which is not a well-formed line of at most
+/// `max_line` bytes.
+#[cold]
+fn line_end_error(buf: &[u8], line: usize, at: Option<usize>, max_line: usize) -> ParseError {
+    let too_long = ParseError::new(ParseErrorKind::LineTooLong, line + max_line);
+    match at {
+        Some(at) if at - line > max_line + 1 => too_long,
+        Some(at) if buf[at] == b'\r' && buf.get(at + 1) == Some(&b'\n') => too_long,
+        Some(at) if buf[at] == b'\r' && at + 1 >= buf.len() => {
+            ParseError::new(ParseErrorKind::Incomplete, buf.len())
+        }
+        Some(at) => ParseError::new(ParseErrorKind::NewLine, at),
+        None if buf.len() - line > max_line => too_long,
+        None => ParseError::new(ParseErrorKind::Incomplete, buf.len()),
     }
 }
 
@@ -403,6 +406,7 @@ impl<'a> Message<'a> {
     /// m.validate()?;
     /// # Ok::<(), sipws_core::message::ParseError>(())
     /// ```
+    #[inline]
     pub fn parse(buf: &'a [u8], limits: &Limits) -> Result<Message<'a>, ParseError> {
         if buf.is_empty() {
             return Err(ParseError::new(ParseErrorKind::Empty, 0));
@@ -468,40 +472,67 @@ impl<'a> Message<'a> {
             if msg.headers.len() >= max_headers {
                 return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
             }
-            // The name, then SP/HTAB up to the colon: neither holds CR or LF,
-            // so the line end is searched from there.
             let line = pos;
-            let (name, mut i) = match known_at(buf, pos) {
-                Some((name, len)) => (name, pos + len),
-                None => {
-                    let mut i = pos;
-                    while i < buf.len() && is_token(buf[i]) {
+            let (name, name_end, value_start, cr, next) = match known_at(buf, pos) {
+                // The common case: a known name, a colon, SP/HTAB, the value
+                // on the same line. Up to the value there is no CR or LF, so
+                // the line end is searched from there.
+                Some((name, len)) if buf.get(pos + len) == Some(&b':') => {
+                    let name_end = pos + len;
+                    let mut vs = name_end + 1;
+                    while matches!(buf.get(vs), Some(b' ' | b'\t')) {
+                        vs += 1;
+                    }
+                    let (cr0, mut next) = line_end_with(&crlf, buf, line, vs, max_line)?;
+                    let mut cr = cr0;
+                    while matches!(buf.get(next), Some(b' ' | b'\t')) {
+                        (cr, next) = line_end_with(&crlf, buf, next, next, max_line)?;
+                    }
+                    if vs == cr0 {
+                        // Empty first line: the value starts after a fold.
+                        while vs < cr && is_lws(buf[vs]) {
+                            vs += 1;
+                        }
+                    }
+                    (name, name_end, vs, cr, next)
+                }
+                known => {
+                    // The name, then SP/HTAB up to the colon: neither holds
+                    // CR or LF, so the line end is searched from there.
+                    let (name, mut i) = match known {
+                        Some((name, len)) => (name, pos + len),
+                        None => {
+                            let mut i = pos;
+                            while i < buf.len() && is_token(buf[i]) {
+                                i += 1;
+                            }
+                            // Every known form followed by `:`/SP/HTAB was tried.
+                            (HeaderName::Other, i)
+                        }
+                    };
+                    let name_end = i;
+                    while i < buf.len() && matches!(buf[i], b' ' | b'\t') {
                         i += 1;
                     }
-                    // Every known form followed by `:`/SP/HTAB was tried.
-                    (HeaderName::Other, i)
+                    let colon = i;
+                    let (mut cr, mut next) = line_end_with(&crlf, buf, line, colon, max_line)?;
+                    while matches!(buf.get(next), Some(b' ' | b'\t')) {
+                        (cr, next) = line_end_with(&crlf, buf, next, next, max_line)?;
+                    }
+                    if name_end == line {
+                        return Err(ParseError::new(ParseErrorKind::HeaderName, line));
+                    }
+                    // `colon <= cr`: the bytes before it are no CR.
+                    if colon >= cr || buf[colon] != b':' {
+                        return Err(ParseError::new(ParseErrorKind::HeaderName, colon));
+                    }
+                    let mut value_start = colon + 1;
+                    while value_start < cr && is_lws(buf[value_start]) {
+                        value_start += 1;
+                    }
+                    (name, name_end, value_start, cr, next)
                 }
             };
-            let name_end = i;
-            while i < buf.len() && matches!(buf[i], b' ' | b'\t') {
-                i += 1;
-            }
-            let colon = i;
-            let (mut cr, mut next) = line_end_with(&crlf, buf, line, colon, max_line)?;
-            while matches!(buf.get(next), Some(b' ' | b'\t')) {
-                (cr, next) = line_end_with(&crlf, buf, next, next, max_line)?;
-            }
-            if name_end == line {
-                return Err(ParseError::new(ParseErrorKind::HeaderName, line));
-            }
-            // `colon <= cr`: the bytes before it are no CR.
-            if colon >= cr || buf[colon] != b':' {
-                return Err(ParseError::new(ParseErrorKind::HeaderName, colon));
-            }
-            let mut value_start = colon + 1;
-            while value_start < cr && is_lws(buf[value_start]) {
-                value_start += 1;
-            }
             let mut value_end = cr;
             while value_end > value_start && is_lws(buf[value_end - 1]) {
                 value_end -= 1;
