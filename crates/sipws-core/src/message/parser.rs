@@ -304,11 +304,11 @@ fn line_end_with(
     // Searching past `line + max_line + 2` gives the same answers as a
     // search bounded there (checked below); the unbounded search is still
     // bounded by the frame size, itself limited.
-    let at = crlf
-        .find(buf.get(from..).unwrap_or(&[]))
-        .map(|p| from + p);
+    let at = crlf.find(buf.get(from..).unwrap_or(&[])).map(|p| from + p);
     match at {
-        Some(at) if at - line <= max_line && buf.get(at + 1) == Some(&b'\n') && buf[at] == b'\r' => {
+        Some(at)
+            if at - line <= max_line && buf.get(at + 1) == Some(&b'\n') && buf[at] == b'\r' =>
+        {
             Ok((at, at + 2))
         }
         _ => Err(line_end_error(buf, line, at, max_line)),

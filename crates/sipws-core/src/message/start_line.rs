@@ -38,6 +38,63 @@ impl<'a> StartLine<'a> {
     /// Parse one start line, without its CR LF. `base` is the line's offset
     /// in the frame (added to error offsets).
     pub(crate) fn parse(line: &'a str, base: usize) -> Result<StartLine<'a>, ParseError> {
+        match Self::parse_common(line) {
+            Some(start) => Ok(start),
+            None => Self::parse_any(line, base),
+        }
+    }
+
+    /// The common shapes, `SIP/2.0 NNN reason` and `METHOD uri SIP/2.0`,
+    /// when well-formed; `None` for anything else (which
+    /// [`StartLine::parse_any`] reads or rejects with the precise error).
+    /// Accepts exactly what `parse_any` accepts on these shapes.
+    #[inline]
+    fn parse_common(line: &'a str) -> Option<StartLine<'a>> {
+        let b = line.as_bytes();
+        if let Some(rest) = b.strip_prefix(b"SIP/2.0 ") {
+            // Three digits, then the end or SP + reason.
+            let (&[d0, d1, d2], tail) = rest.split_first_chunk::<3>()?;
+            if !(d0.is_ascii_digit() && d1.is_ascii_digit() && d2.is_ascii_digit()) {
+                return None;
+            }
+            let status =
+                u16::from(d0 - b'0') * 100 + u16::from(d1 - b'0') * 10 + u16::from(d2 - b'0');
+            let reason = match tail.first() {
+                None => "",
+                Some(b' ') => line.get(12..)?,
+                Some(_) => return None,
+            };
+            if !(100..=699).contains(&status)
+                || reason
+                    .bytes()
+                    .any(|c| (c < 0x20 && c != b'\t') || c == 0x7f)
+            {
+                return None;
+            }
+            return Some(StartLine::Response {
+                version: line.get(..7)?,
+                status,
+                reason,
+            });
+        }
+        // METHOD SP uri SP SIP/2.0, the URI checked by `check_request_uri`
+        // (which rejects SP, so the two SPs are the only ones).
+        let head = b.strip_suffix(b" SIP/2.0")?;
+        let sp1 = head.iter().position(|&c| !is_token(c))?;
+        if sp1 == 0 || head[sp1] != b' ' {
+            return None;
+        }
+        let uri_start = sp1 + 1;
+        check_request_uri(head.get(uri_start..)?).ok()?;
+        Some(StartLine::Request {
+            method: line.get(..sp1)?,
+            uri: line.get(uri_start..head.len())?,
+            version: line.get(head.len() + 1..)?,
+        })
+    }
+
+    /// [`StartLine::parse`] of any line, with the precise error.
+    fn parse_any(line: &'a str, base: usize) -> Result<StartLine<'a>, ParseError> {
         let b = line.as_bytes();
         let err = |kind, at: usize| Err(ParseError::new(kind, base + at));
         if b.len() >= 4 && b[..4].eq_ignore_ascii_case(b"SIP/") {
@@ -199,6 +256,55 @@ mod tests {
                 reason: ""
             })
         );
+    }
+
+    #[test]
+    fn common_shapes_read_as_the_general_parser_reads_them() {
+        for line in [
+            "SIP/2.0 200 OK",
+            "SIP/2.0 180",
+            "SIP/2.0 100 ",
+            "SIP/2.0 401 Unauthorized",
+            "SIP/2.0 200 Ça va",
+            "SIP/2.0 099 Low",
+            "SIP/2.0 700 High",
+            "SIP/2.0 2000 OK",
+            "SIP/2.0 20 OK",
+            "SIP/2.0 200 O\u{1}K",
+            "SIP/2.0 200\tOK",
+            "sip/2.0 200 OK",
+            "INVITE sip:a@b SIP/2.0",
+            "REGISTER sips:example.com;transport=ws SIP/2.0",
+            "INV@TE sip:a@b SIP/2.0",
+            "INVITE  sip:a@b SIP/2.0",
+            "INVITE sip:a@b  SIP/2.0",
+            "INVITE <sip:a@b> SIP/2.0",
+            "INVITE sip:a@b; lr SIP/2.0",
+            " sip:a@b SIP/2.0",
+            "INVITE  SIP/2.0",
+            "INVITE SIP/2.0",
+            "INVITE sip: SIP/2.0",
+            "X sip:x SIP/2.0",
+        ] {
+            let general = StartLine::parse_any(line, 0);
+            if let Some(fast) = StartLine::parse_common(line) {
+                assert_eq!(Ok(fast), general, "{line:?}");
+            }
+            assert_eq!(StartLine::parse(line, 0), general, "{line:?}");
+        }
+        assert!(StartLine::parse_common("SIP/2.0 200 OK").is_some());
+        assert!(StartLine::parse_common("INVITE sip:a@b SIP/2.0").is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_agrees_with_the_general_parser(
+            line in "(SIP/2\\.0 |sip/2\\.0 |INVITE |REGISTER |X@ | )?[0-9a-zA-Z:@;<> \t\u{1}.é]{0,24}( SIP/2\\.0|SIP/2\\.0| SIP/2\\.0 )?"
+        ) {
+            if let Some(fast) = StartLine::parse_common(&line) {
+                proptest::prop_assert_eq!(Ok(fast), StartLine::parse_any(&line, 0));
+            }
+        }
     }
 
     #[test]
