@@ -3,7 +3,8 @@
 //! same arguments and JSON lines), against `sipws serve` and beside the
 //! `sipws` commands, all real processes on loopback: each registers with
 //! digest, asks the server for OPTIONS, sends a MESSAGE to the scripted
-//! peer, and receives a MESSAGE from `sipws send`; a wrong password fails
+//! peer and one to a `sipws listen`, and receives a MESSAGE from
+//! `sipws send`; a wrong password fails
 //! its registration.
 //!
 //! Needs Node and `npm install` in both folders (`.ci/run` does it).
@@ -152,8 +153,23 @@ async fn registers_asks_options_and_exchanges_messages_with_sipws(client: Client
     let Some(dir) = client_dir(client) else {
         return;
     };
-    let mut serve = Serve::start(&["alice:alice-secret", "bob:bob-secret"]).await;
+    let mut serve =
+        Serve::start(&["alice:alice-secret", "bob:bob-secret", "carol:carol-secret"]).await;
     let url = serve.url.clone();
+    // carol is a `sipws listen` that the client sends a MESSAGE to.
+    let listen = Command::new(env!("CARGO_BIN_EXE_sipws"))
+        .args(["listen", &url, "--user", "carol", "--domain", DOMAIN])
+        .args(["--password", "carol-secret", "--count", "1", "--json"])
+        .env_remove("SIPWS_PASSWORD")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn sipws listen");
+    serve
+        .wait_for("registered", |v| v["aor"] == "carol@sipws.test")
+        .await;
     let child = start_client(
         &dir,
         &url,
@@ -168,6 +184,9 @@ async fn registers_asks_options_and_exchanges_messages_with_sipws(client: Client
             "--message",
             "sip:peer@sipws.test",
             "hello from JavaScript",
+            "--message",
+            "sip:carol@sipws.test",
+            "hello carol",
             "--await-messages",
             "1",
             "--timeout",
@@ -197,13 +216,37 @@ async fn registers_asks_options_and_exchanges_messages_with_sipws(client: Client
     let (code, lines) = finish(child).await;
     assert_eq!(event(&lines, "registered")["status"], 200, "{lines:#?}");
     assert_eq!(event(&lines, "options")["status"], 200, "{lines:#?}");
-    assert_eq!(event(&lines, "message-sent")["status"], 200, "{lines:#?}");
+    let sent: Vec<&Value> = lines
+        .iter()
+        .filter(|v| v["event"] == "message-sent")
+        .collect();
+    assert_eq!(sent.len(), 2, "{lines:#?}");
+    assert!(sent.iter().all(|v| v["status"] == 200), "{lines:#?}");
     let got = event(&lines, "message-received");
     assert_eq!(got["body"], "hello from sipws");
     assert_eq!(got["from"], "sip:bob@sipws.test");
     assert!(lines.iter().any(|v| v["event"] == "unregistered"));
     assert_eq!(event(&lines, "done")["ok"], true);
     assert_eq!(code, Some(0));
+
+    // sipws listen printed the MESSAGE's body and stopped after it.
+    let out = tokio::time::timeout(LIMIT, listen.wait_with_output())
+        .await
+        .expect("sipws listen exits within the limit")
+        .expect("wait for sipws listen");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let shown: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    assert!(
+        shown.iter().any(|v| v["type"] == "message"
+            && v["dir"] == "in"
+            && v["method"] == "MESSAGE"
+            && v["body"] == "hello carol"),
+        "{text}"
+    );
 
     // The testbed saw the digest challenge, the scripted peer answered the
     // MESSAGE, and the client's un-REGISTER removed its binding.
