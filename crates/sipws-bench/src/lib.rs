@@ -82,16 +82,29 @@ pub fn memchr_crlf(buf: &[u8], _: &Limits) -> usize {
     memchr::memmem::find_iter(buf, b"\r\n").fold(0usize, |acc, at| acc.wrapping_add(at))
 }
 
-/// rsipstack's own SIP parser (`rsipstack::sip::parser::parse_message`).
+/// rsipstack's own SIP parser (`rsipstack::sip::parser::parse_message`),
+/// then touching every header (name and value) and the body, the same work
+/// as [`sipws_full`] (rsipstack keeps no raw name: its `Header::name` is
+/// the canonical one).
 pub fn rsipstack_parse(buf: &[u8], _: &Limits) -> usize {
-    match rsipstack::sip::parser::parse_message(buf) {
-        Ok(rsipstack::sip::SipMessage::Request(r)) => r.headers.iter().count() + r.body.len(),
-        Ok(rsipstack::sip::SipMessage::Response(r)) => r.headers.iter().count() + r.body.len(),
-        Err(_) => 0,
+    let (headers, body) = match rsipstack::sip::parser::parse_message(buf) {
+        Ok(rsipstack::sip::SipMessage::Request(r)) => (r.headers, r.body),
+        Ok(rsipstack::sip::SipMessage::Response(r)) => (r.headers, r.body),
+        Err(_) => return 0,
+    };
+    let mut acc = body.len();
+    for h in headers.iter() {
+        acc = acc
+            .wrapping_add(h.name().len())
+            .wrapping_add(h.value().len());
     }
+    acc
 }
 
-/// rsip's parser (`rsip::SipMessage::try_from(&[u8])`).
+/// rsip's parser (`rsip::SipMessage::try_from(&[u8])`). Its headers are
+/// counted, not read: rsip's `Header` enum has no borrowing name/value
+/// accessor (only `Display`, which formats), so reading them would add
+/// formatting work sipws does not do.
 pub fn rsip_parse(buf: &[u8], _: &Limits) -> usize {
     match rsip::SipMessage::try_from(buf) {
         Ok(rsip::SipMessage::Request(r)) => r.headers.iter().count() + r.body.len(),
