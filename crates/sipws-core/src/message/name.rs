@@ -283,22 +283,37 @@ static FORMS: [Form; FORM_COUNT] = {
     t
 };
 
-/// Most [`FORMS`] starting with one letter.
-const BUCKET: usize = 10;
+/// Most [`FORMS`] sharing a [`pair_slot`].
+const BUCKET: usize = 8;
 
-/// Indexes into [`FORMS`] of the forms starting with each letter (ASCII
-/// case ignored), in [`FORMS`] order, [`NONE`] after the last. Built at
-/// compile time; a full bucket is a compile error.
-static BY_LETTER: [[u8; BUCKET]; 26] = {
-    let mut t = [[NONE; BUCKET]; 26];
+/// Where the forms starting with letter `l1` (0 for `a`) and then the
+/// byte `second` are listed in [`BY_PAIR`]: one bucket per pair of
+/// letters, plus one per first letter for anything else as second byte
+/// (a compact form's `:`, SP or HTAB, or a name no known form starts
+/// like). Letters in either case.
+#[inline]
+const fn pair_slot(l1: u8, second: u8) -> usize {
+    let l2 = (second | 0x20).wrapping_sub(b'a');
+    let l2 = if l2 < 26 { l2 } else { 26 };
+    l1 as usize * 27 + l2 as usize
+}
+
+/// Indexes into [`FORMS`] of the forms starting with each pair of bytes
+/// (see [`pair_slot`]), in [`FORMS`] order, [`NONE`] after the last. Built
+/// at compile time; a full bucket is a compile error.
+static BY_PAIR: [[u8; BUCKET]; 26 * 27] = {
+    let mut t = [[NONE; BUCKET]; 26 * 27];
     let mut i = 0;
     while i < FORM_COUNT {
-        let letter = ((FORMS[i].lower[0] | 0x20) - b'a') as usize;
+        let form = &FORMS[i];
+        let l1 = (form.lower[0] | 0x20) - b'a';
+        let second = if form.len > 1 { form.lower[1] } else { b':' };
+        let slot = pair_slot(l1, second);
         let mut j = 0;
-        while t[letter][j] != NONE {
+        while t[slot][j] != NONE {
             j += 1;
         }
-        t[letter][j] = i as u8;
+        t[slot][j] = i as u8;
         i += 1;
     }
     t
@@ -306,14 +321,19 @@ static BY_LETTER: [[u8; BUCKET]; 26] = {
 
 /// The known name written at `buf[pos..]` and directly followed by `:`,
 /// SP or HTAB, with its length: what the parser tries before scanning an
-/// unknown name byte by byte. Only the forms starting with that letter are
-/// tried, most common first; a form matches exactly (ASCII case ignored),
-/// so the name bytes are token characters. `None` means the name there is
-/// not a known form (or is not followed by one of those bytes).
+/// unknown name byte by byte. Only the forms starting with the same two
+/// bytes are tried (one or two mostly, most common first); a form matches
+/// exactly (ASCII case ignored), so the name bytes are token characters.
+/// `None` means the name there is not a known form (or is not followed by
+/// one of those bytes).
 #[inline]
 pub(crate) fn known_at(buf: &[u8], pos: usize) -> Option<(HeaderName, usize)> {
-    let first = *buf.get(pos)?;
-    let bucket = BY_LETTER.get(usize::from((first | 0x20).wrapping_sub(b'a')))?;
+    let l1 = (*buf.get(pos)? | 0x20).wrapping_sub(b'a');
+    if l1 >= 26 {
+        return None;
+    }
+    let second = buf.get(pos + 1).copied().unwrap_or(b':');
+    let bucket = BY_PAIR.get(pair_slot(l1, second))?;
     for &i in bucket {
         let form = FORMS.get(usize::from(i))?;
         let end = pos + usize::from(form.len);
