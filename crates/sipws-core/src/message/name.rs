@@ -293,10 +293,21 @@ const BUCKET: usize = 8;
 /// like). Letters in either case.
 #[inline]
 const fn pair_slot(l1: u8, second: u8) -> usize {
-    let l2 = (second | 0x20).wrapping_sub(b'a');
-    let l2 = if l2 < 26 { l2 } else { 26 };
-    l1 as usize * 27 + l2 as usize
+    l1 as usize * 27 + LETTER[second as usize] as usize
 }
+
+/// Each byte's letter number (0 for `a` or `A`, …, 25), 26 for any other
+/// byte.
+static LETTER: [u8; 256] = {
+    let mut t = [26u8; 256];
+    let mut c = 0;
+    while c < 26 {
+        t[b'a' as usize + c] = c as u8;
+        t[b'A' as usize + c] = c as u8;
+        c += 1;
+    }
+    t
+};
 
 /// Indexes into [`FORMS`] of the forms starting with each pair of bytes
 /// (see [`pair_slot`]), in [`FORMS`] order, [`NONE`] after the last. Built
@@ -306,7 +317,7 @@ static BY_PAIR: [[u8; BUCKET]; 26 * 27] = {
     let mut i = 0;
     while i < FORM_COUNT {
         let form = &FORMS[i];
-        let l1 = (form.lower[0] | 0x20) - b'a';
+        let l1 = LETTER[form.lower[0] as usize];
         let second = if form.len > 1 { form.lower[1] } else { b':' };
         let slot = pair_slot(l1, second);
         let mut j = 0;
@@ -328,7 +339,7 @@ static BY_PAIR: [[u8; BUCKET]; 26 * 27] = {
 /// one of those bytes).
 #[inline]
 pub(crate) fn known_at(buf: &[u8], pos: usize) -> Option<(HeaderName, usize)> {
-    let l1 = (*buf.get(pos)? | 0x20).wrapping_sub(b'a');
+    let l1 = LETTER[usize::from(*buf.get(pos)?)];
     if l1 >= 26 {
         return None;
     }

@@ -306,9 +306,7 @@ fn line_end_with(
     // bounded by the frame size, itself limited.
     let at = crlf.find(buf.get(from..).unwrap_or(&[])).map(|p| from + p);
     match at {
-        Some(at)
-            if at - line <= max_line && buf.get(at + 1) == Some(&b'\n') && buf[at] == b'\r' =>
-        {
+        Some(at) if at - line <= max_line && buf.get(at..at + 2) == Some(b"\r\n") => {
             Ok((at, at + 2))
         }
         _ => Err(line_end_error(buf, line, at, max_line)),
@@ -479,7 +477,11 @@ impl<'a> Message<'a> {
                 // the line end is searched from there.
                 Some((name, len)) if buf.get(pos + len) == Some(&b':') => {
                     let name_end = pos + len;
+                    // Mostly one SP.
                     let mut vs = name_end + 1;
+                    if buf.get(vs) == Some(&b' ') {
+                        vs += 1;
+                    }
                     while matches!(buf.get(vs), Some(b' ' | b'\t')) {
                         vs += 1;
                     }

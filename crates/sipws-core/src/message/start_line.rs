@@ -65,9 +65,7 @@ impl<'a> StartLine<'a> {
                 Some(_) => return None,
             };
             if !(100..=699).contains(&status)
-                || reason
-                    .bytes()
-                    .any(|c| (c < 0x20 && c != b'\t') || c == 0x7f)
+                || reason.bytes().any(|c| REASON_CONTROL[usize::from(c)])
             {
                 return None;
             }
@@ -213,14 +211,22 @@ fn check_request_uri(u: &[u8]) -> Result<(), usize> {
     if u.get(i) != Some(&b':') || i + 1 >= u.len() {
         return Err(i);
     }
-    match u[i + 1..]
-        .iter()
-        .position(|&c| !URI_BYTE[usize::from(c)])
-    {
+    match u[i + 1..].iter().position(|&c| !URI_BYTE[usize::from(c)]) {
         Some(p) => Err(i + 1 + p),
         None => Ok(()),
     }
 }
+
+/// The control bytes a reason phrase may not hold: CTLs but HTAB.
+static REASON_CONTROL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c < 0x20 && c != 0x09) || c == 0x7f;
+        c += 1;
+    }
+    t
+};
 
 /// The bytes a Request-URI may hold after its scheme: visible ASCII but
 /// `<`, `>` and `"` (a table, one load per byte).
