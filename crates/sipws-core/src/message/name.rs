@@ -314,21 +314,51 @@ static LETTER: [u8; 256] = {
 /// at compile time; a full bucket is a compile error.
 static BY_PAIR: [[u8; BUCKET]; 26 * 27] = {
     let mut t = [[NONE; BUCKET]; 26 * 27];
-    let mut i = 0;
-    while i < FORM_COUNT {
-        let form = &FORMS[i];
-        let l1 = LETTER[form.lower[0] as usize];
-        let second = if form.len > 1 { form.lower[1] } else { b':' };
-        let slot = pair_slot(l1, second);
-        let mut j = 0;
-        while t[slot][j] != NONE {
-            j += 1;
+    // The names of [`COMMON`] first, each bucket in [`FORMS`] order.
+    let mut pass = 0;
+    while pass < 2 {
+        let mut i = 0;
+        while i < FORM_COUNT {
+            let form = &FORMS[i];
+            let mut common = false;
+            let mut k = 0;
+            while k < COMMON.len() {
+                common |= COMMON[k] as u8 == form.name as u8;
+                k += 1;
+            }
+            if common == (pass == 0) {
+                let l1 = LETTER[form.lower[0] as usize];
+                let second = if form.len > 1 { form.lower[1] } else { b':' };
+                let slot = pair_slot(l1, second);
+                let mut j = 0;
+                while t[slot][j] != NONE {
+                    j += 1;
+                }
+                t[slot][j] = i as u8;
+            }
+            i += 1;
         }
-        t[slot][j] = i as u8;
-        i += 1;
+        pass += 1;
     }
     t
 };
+
+/// Names tried before the others sharing their first two letters: the
+/// ones in nearly every message a WebSocket client sends or receives.
+const COMMON: [HeaderName; 12] = [
+    HeaderName::Via,
+    HeaderName::From,
+    HeaderName::To,
+    HeaderName::CallId,
+    HeaderName::CSeq,
+    HeaderName::Contact,
+    HeaderName::ContentLength,
+    HeaderName::ContentType,
+    HeaderName::MaxForwards,
+    HeaderName::Allow,
+    HeaderName::Supported,
+    HeaderName::Server,
+];
 
 /// The known name written at `buf[pos..]` and directly followed by `:`,
 /// SP or HTAB, with its length: what the parser tries before scanning an
