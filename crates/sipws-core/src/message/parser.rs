@@ -536,8 +536,11 @@ impl<'a> Message<'a> {
                 }
             };
             let mut value_end = cr;
-            while value_end > value_start && is_lws(buf[value_end - 1]) {
-                value_end -= 1;
+            // LWS bytes are all at most SP: one compare rules out the rest.
+            if buf.get(cr.wrapping_sub(1)).is_some_and(|&c| c <= b' ') {
+                while value_end > value_start && is_lws(buf[value_end - 1]) {
+                    value_end -= 1;
+                }
             }
             if value_end - line > MAX_HEADER_LINE {
                 return Err(ParseError::new(

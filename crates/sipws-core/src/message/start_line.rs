@@ -201,12 +201,20 @@ pub(crate) fn is_version(v: &[u8]) -> bool {
 /// A Request-URI: `scheme ":" 1*visible` with no `<`, `>`, `"` or
 /// whitespace. Returns the offending offset on error.
 fn check_request_uri(u: &[u8]) -> Result<(), usize> {
-    if u.first().is_none_or(|c| !c.is_ascii_alphabetic()) {
-        return Err(0);
-    }
+    // The scheme: mostly `sip:` (letters in either case, then the colon).
+    let sip = u
+        .first_chunk::<4>()
+        .is_some_and(|w| u32::from_le_bytes(*w) | 0x0020_2020 == u32::from_le_bytes(*b"sip:"));
     let mut i = 1;
-    while i < u.len() && (u[i].is_ascii_alphanumeric() || matches!(u[i], b'+' | b'-' | b'.')) {
-        i += 1;
+    if sip {
+        i = 3;
+    } else {
+        if u.first().is_none_or(|c| !c.is_ascii_alphabetic()) {
+            return Err(0);
+        }
+        while i < u.len() && (u[i].is_ascii_alphanumeric() || matches!(u[i], b'+' | b'-' | b'.')) {
+            i += 1;
+        }
     }
     if u.get(i) != Some(&b':') || i + 1 >= u.len() {
         return Err(i);
@@ -241,16 +249,13 @@ fn uri_word_ok(w: u64) -> bool {
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // Once no byte has its top bit, adding below 0x80 to each carries
     // into no other byte.
-    let has = |c: u8| {
-        let v = w ^ (ONES * u64::from(c));
-        v.wrapping_sub(ONES) & !v & HIGHS != 0
-    };
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
     w & HIGHS == 0
         && (w + ONES * (0x80 - 0x21)) & HIGHS == HIGHS
         && (w + ONES) & HIGHS == 0
-        && !has(b'<')
-        && !has(b'>')
-        && !has(b'"')
+        // `<` (0x3c) and `>` (0x3e) differ in one bit only.
+        && !has_zero((w ^ (ONES * 0x3c)) & (ONES * 0xfd))
+        && !has_zero(w ^ (ONES * u64::from(b'"')))
 }
 
 /// The control bytes a reason phrase may not hold: CTLs but HTAB.
@@ -379,6 +384,12 @@ mod tests {
         assert_eq!(check_request_uri(b"sip:abcdefghijklmnop qr"), Err(20));
         assert_eq!(check_request_uri(b"sip:abcdefghijklmnopq\x7f"), Err(21));
         assert_eq!(check_request_uri(b"sip:abcdefghijklmnopqr"), Ok(()));
+        assert_eq!(check_request_uri(b"SiP:a"), Ok(()));
+        assert_eq!(check_request_uri(b"sip:"), Err(3));
+        assert_eq!(check_request_uri(b"sip\x1aa"), Err(3));
+        assert_eq!(check_request_uri(b"sips:a"), Ok(()));
+        assert_eq!(check_request_uri(b"s1p:a"), Ok(()));
+        assert_eq!(check_request_uri(b"1ip:a"), Err(0));
     }
 
     #[test]
