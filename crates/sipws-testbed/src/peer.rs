@@ -482,17 +482,14 @@ fn peer_request(
 }
 
 /// The peer's media description: fresh ICE credentials, fingerprint and
-/// session id per call (std's randomly keyed hasher: a testbed needs
-/// uniqueness, not secrecy).
+/// session id per call.
 fn local_media() -> LocalMedia {
-    let keys = std::collections::hash_map::RandomState::new();
-    let mut random = [0u8; 72];
-    for (i, chunk) in random.chunks_mut(8).enumerate() {
-        let mut h = keys.build_hasher();
-        h.write_usize(i);
-        chunk.copy_from_slice(&h.finish().to_be_bytes());
-    }
-    LocalMedia::from_random("sipws-peer", "127.0.0.1", &random)
+    // std's randomly keyed hasher: unique per call, which is all that is
+    // needed (no media flows).
+    let seed = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    LocalMedia::from_seed("sipws-peer", "127.0.0.1", seed)
 }
 
 /// The SDP of the peer's 200 to an INVITE: the configured one, the answer

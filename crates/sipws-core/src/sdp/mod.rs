@@ -20,7 +20,8 @@
 //! - [`offer`] writes an audio offer, WebRTC-shaped or plain RTP/AVP.
 //!
 //! Randomness (ICE credentials, fingerprint, session id) is the caller's:
-//! [`LocalMedia::from_random`] takes the bytes.
+//! [`LocalMedia::from_random`] takes the bytes, [`LocalMedia::from_seed`]
+//! one number.
 
 #[cfg(test)]
 mod tests;
@@ -288,6 +289,24 @@ impl LocalMedia {
             },
             fingerprint,
         }
+    }
+
+    /// [`LocalMedia::from_random`] with the 72 bytes expanded from one
+    /// 64-bit `seed` (SplitMix64): for callers whose randomness is a single
+    /// number, such as std's randomly keyed hasher. Unique per seed, not
+    /// secret — no media flows, so nothing depends on it being secret.
+    #[must_use]
+    pub fn from_seed(user: &str, address: &str, seed: u64) -> Self {
+        let mut state = seed;
+        let mut random = [0u8; 72];
+        for chunk in random.chunks_mut(8) {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            chunk.copy_from_slice(&(z ^ (z >> 31)).to_be_bytes());
+        }
+        Self::from_random(user, address, &random)
     }
 
     fn session_head(&self, out: &mut String) {

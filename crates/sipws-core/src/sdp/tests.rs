@@ -253,6 +253,16 @@ fn local_media_from_random_has_valid_ice_and_fingerprint() {
     assert!(l.session_id < 1 << 62);
 }
 
+#[test]
+fn seeds_give_distinct_descriptions() {
+    let a = LocalMedia::from_seed("sipws", "127.0.0.1", 1);
+    let b = LocalMedia::from_seed("sipws", "127.0.0.1", 2);
+    assert_eq!(a, LocalMedia::from_seed("sipws", "127.0.0.1", 1));
+    assert_ne!(a.ice, b.ice);
+    assert_ne!(a.fingerprint, b.fingerprint);
+    assert_ne!(a.session_id, b.session_id);
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..400)) {
