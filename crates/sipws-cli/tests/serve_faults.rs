@@ -75,23 +75,27 @@ impl Proc {
         }
     }
 
-    /// Reads JSON lines until one satisfies `pred`; returns it.
+    /// Reads JSON lines until one satisfies `pred` (within `LIMIT` in
+    /// all); returns it.
     async fn until(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            let line = self.line().await;
-            let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            if pred(&v) {
-                return v;
+        let found = tokio::time::timeout(LIMIT, async {
+            loop {
+                let line = self.line().await;
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    if pred(&v) {
+                        return v;
+                    }
+                }
             }
-            if self.seen.len() > 5000 {
-                panic!(
-                    "sipws {}: no {what} in:\n{}",
-                    self.name,
-                    self.seen.join("\n")
-                );
-            }
+        })
+        .await;
+        match found {
+            Ok(v) => v,
+            Err(_) => panic!(
+                "sipws {}: no {what} within {LIMIT:?} in:\n{}",
+                self.name,
+                self.seen.join("\n")
+            ),
         }
     }
 
@@ -571,4 +575,85 @@ async fn text_replies_are_one_line_each() {
         "ok: connections: none; registrations: none; peer calls: none; faults: drop-pongs"
     );
     assert_eq!(p.signal_and_wait("-INT").await, Some(0));
+}
+
+#[tokio::test]
+async fn peer_commands_reach_a_listening_client() {
+    let (mut serve, url) = serve(&[]).await;
+    let mut listen = Proc::spawn(&[
+        "listen",
+        &url,
+        "--user",
+        "alice",
+        "--domain",
+        "sipws.test",
+        "--password",
+        "alice-secret",
+        "--answer",
+        "--json",
+    ]);
+    serve.event("registered").await;
+    // `listen` handles incoming calls once it printed its registration
+    // (what arrives before is printed only).
+    listen.event("registered").await;
+
+    let called = serve.ok("peer call alice").await;
+    let call_id = called
+        .split("call-id=")
+        .nth(1)
+        .expect("the reply names the Call-ID")
+        .to_owned();
+    serve
+        .until("confirmed peer call", |v| {
+            v["event"] == "peer-call"
+                && v["call_id"] == call_id.as_str()
+                && v["state"] == "Confirmed"
+        })
+        .await;
+
+    for (command, method) in [
+        (format!("peer info {call_id} Signal=5"), "INFO"),
+        (format!("peer notify {call_id} state=1"), "NOTIFY"),
+        ("peer message alice hello there".to_owned(), "MESSAGE"),
+    ] {
+        serve.ok(&command).await;
+        let answer = serve
+            .until(&format!("answer to {method}"), |v| {
+                v["event"] == "peer-response" && v["method"] == method
+            })
+            .await;
+        assert_eq!(answer["status"], 200, "{command}: {answer}");
+    }
+    // The listener printed the MESSAGE it was sent.
+    listen
+        .until("the MESSAGE", |v| v.to_string().contains("hello there"))
+        .await;
+
+    let hung = serve.ok("peer hangup").await;
+    assert!(hung.contains(&call_id), "{hung}");
+    let bye = serve
+        .until("answer to BYE", |v| {
+            v["event"] == "peer-response" && v["method"] == "BYE"
+        })
+        .await;
+    assert_eq!(bye["status"], 200, "{bye}");
+    let none = serve.command("peer hangup").await;
+    assert_eq!(none["reply"], "error", "{none}");
+
+    assert_eq!(listen.signal_and_wait("-INT").await, Some(0));
+    assert_eq!(serve.signal_and_wait("-TERM").await, Some(0));
+}
+
+#[tokio::test]
+async fn drop_after_drops_every_connection_and_connect_reconnects() {
+    let (mut serve, url) = serve(&["--drop-after", "300ms"]).await;
+    // Every connection is dropped: many attempts, so the link never gives
+    // up before the test stops it.
+    let mut c = connect(&url, &["--idle", "10s", "--max-attempts", "1000"]);
+    c.event("connected").await;
+    serve.event("dropped-1006").await;
+    let gone = c.event("disconnected").await;
+    assert!(gone["reason"].as_str().unwrap().contains("1006"), "{gone}");
+    c.event("reconnected").await;
+    assert_eq!(c.signal_and_wait("-INT").await, Some(0));
 }

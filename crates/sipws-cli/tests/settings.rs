@@ -37,7 +37,32 @@ struct Serve {
     child: Child,
     url: String,
     lines: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
     seen: Vec<String>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        // A failed test must not leave the server running.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The lines of a child's pipe, read by a thread.
+fn lines_of(r: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(r).lines() {
+            let Ok(l) = l else { break };
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 impl Serve {
@@ -49,22 +74,15 @@ impl Serve {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn sipws serve");
-        let (tx, lines) = mpsc::channel();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            for l in out.lines() {
-                let Ok(l) = l else { break };
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = lines_of(child.stdout.take().unwrap());
+        let stderr = lines_of(child.stderr.take().unwrap());
         let url = lines.recv_timeout(LIMIT).expect("the URL line");
         assert!(url.starts_with("ws://127.0.0.1:"), "{url}");
         Serve {
             child,
             url,
             lines,
+            stderr,
             seen: Vec::new(),
         }
     }
@@ -92,12 +110,17 @@ impl Serve {
     }
 
     /// Stops it (SIGTERM) and returns its stderr.
-    fn stop(self) -> String {
+    fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let out = self.child.wait_with_output().expect("wait");
-        assert_eq!(out.status.code(), Some(0));
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        let status = self.child.wait().expect("wait");
+        assert_eq!(status.code(), Some(0));
+        let mut text = String::new();
+        while let Ok(l) = self.stderr.recv_timeout(LIMIT) {
+            text.push_str(&l);
+            text.push('\n');
+        }
+        text
     }
 }
 
