@@ -657,3 +657,44 @@ async fn drop_after_drops_every_connection_and_connect_reconnects() {
     c.event("reconnected").await;
     assert_eq!(c.signal_and_wait("-INT").await, Some(0));
 }
+
+#[tokio::test]
+async fn standing_faults_show_in_status_and_clear_faults_ends_them() {
+    let (mut serve, url) = serve(&["--drop-pongs", "--pongs", "3", "--stop-reading"]).await;
+    let status = serve.ok("status").await;
+    assert!(
+        status.ends_with("faults: drop-pongs, pongs 3, stop-reading"),
+        "{status}"
+    );
+    serve.ok("resume-reading").await;
+    serve.ok("no-subprotocol on").await;
+    serve.ok("refuse 4").await;
+    let status = serve.command("status").await;
+    let faults: Vec<&str> = status["data"]["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        faults,
+        ["drop-pongs", "pongs 3", "refuse 4", "no-subprotocol"],
+        "{status}"
+    );
+    assert_eq!(serve.ok("clear-faults").await, "every fault off");
+    assert!(serve.ok("status").await.ends_with("faults: none"));
+
+    // A WebSocket Ping from the server is answered by the client.
+    let mut c = connect(&url, &["--idle", "10s"]);
+    c.event("connected").await;
+    serve.event("upgraded").await;
+    assert_eq!(serve.ok("ws-ping").await, "ws-ping: 1 connection(s)");
+    serve.event("ws-pong").await;
+    let status = serve.command("status").await;
+    assert_eq!(
+        status["data"]["connections"].as_array().map(Vec::len),
+        Some(1),
+        "{status}"
+    );
+    assert_eq!(c.signal_and_wait("-INT").await, Some(0));
+}
