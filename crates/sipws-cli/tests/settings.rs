@@ -23,13 +23,30 @@ fn sipws() -> Command {
     c
 }
 
-/// A file in a fresh temporary directory.
-fn temp_file(name: &str, text: &str) -> PathBuf {
+/// A file in a fresh temporary directory, removed with it on drop.
+struct TempFile(PathBuf);
+
+impl std::ops::Deref for TempFile {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn temp_file(name: &str, text: &str) -> TempFile {
     let dir = std::env::temp_dir().join(format!("sipws-settings-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
-    path
+    TempFile(path)
 }
 
 /// `sipws serve` (settings given by `args`), its URL and its stdout lines.
@@ -174,7 +191,7 @@ fn settings_from_the_file_are_used_and_the_command_line_wins() {
         ),
     );
     let out = run(sipws()
-        .env("SIPWS_CONFIG", &client_file)
+        .env("SIPWS_CONFIG", client_file.as_path())
         .args(["-vv", "register"]));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
@@ -231,7 +248,7 @@ fn unknown_keys_exit_2_with_the_file_name() {
     assert!(out.stdout.is_empty());
 
     let file = temp_file("unknown-top", "colour = \"always\"\n");
-    let out = run(sipws().env("SIPWS_CONFIG", &file).args(["serve"]));
+    let out = run(sipws().env("SIPWS_CONFIG", file.as_path()).args(["serve"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown key `colour`"));
 
