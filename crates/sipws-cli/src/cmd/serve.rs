@@ -287,6 +287,10 @@ fn command(handle: &sipws_testbed::TestbedHandle, line: &str) -> Option<control:
         Ok(Some(c)) => control::apply(handle, &c),
         Err(e) => (Err(e), None),
     };
+    match &outcome {
+        Ok(detail) => tracing::debug!(command = line.trim(), %detail, "command done"),
+        Err(reason) => tracing::debug!(command = line.trim(), %reason, "command refused"),
+    }
     Some(control::Reply {
         command: line.trim().to_owned(),
         outcome,

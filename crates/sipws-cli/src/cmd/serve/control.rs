@@ -38,7 +38,10 @@ CONN is a connection number as printed in the event lines (`#3` or `3`);
 without CONN|all a command applies to all connections, and a standing fault
 (`all`) also applies to connections opened later, while a per-connection one
 lasts as long as that connection. Empty lines and lines starting with `#`
-are ignored. End of input does not stop the server (Ctrl-C or SIGTERM do).";
+are ignored. End of input does not stop the server (Ctrl-C or SIGTERM do).
+With --json a reply is {\"reply\":\"ok\",\"command\":LINE,\"detail\":TEXT} or
+{\"reply\":\"error\",\"command\":LINE,\"reason\":TEXT}; status adds \"data\"
+(connections, registrations, peer_calls, faults).";
 
 /// Which connections a command is aimed at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
