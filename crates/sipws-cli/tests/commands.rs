@@ -773,3 +773,42 @@ async fn listen_answers_the_scripted_peer_call_notify_and_info() {
         run.all()
     );
 }
+
+#[tokio::test]
+async fn a_call_arriving_right_after_the_registration_is_answered() {
+    let tb = testbed().await;
+    let url = tb.url();
+    let handle = tb.handle();
+    let mut events = handle.subscribe();
+    // The peer calls the moment the registrar has bound bob: the INVITE
+    // reaches listen while it is still finishing its REGISTER.
+    let caller = tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(sipws_testbed::TestbedEvent::Registered { aor, .. })
+                    if aor == "bob@sipws.test" =>
+                {
+                    return handle.peer_call("sip:bob@sipws.test").expect("peer calls");
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("testbed events: {e}"),
+            }
+        }
+    });
+    let mut a = args(&["listen", &url]);
+    a.extend(who("bob"));
+    a.extend(args(&["--answer", "--count", "2"]));
+    // INVITE and ACK are the two inbound requests.
+    let listen = Listen::spawn(a, "call confirmed (ACK received)").await;
+    tokio::time::timeout(LIMIT, caller)
+        .await
+        .expect("the peer called")
+        .expect("caller task");
+    let run = listen.finish().await;
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        has(&ladder(&run), "→", "SIP/2.0 200 OK  CSeq: 1 INVITE"),
+        "{}",
+        run.all()
+    );
+}

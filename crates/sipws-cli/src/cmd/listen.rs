@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::json;
-use sipws::ua::{Call, Direction, TimedUaEvent, UaStreamEvent, UserAgent};
+use sipws::ua::{Call, TimedUaEvent, UaStreamEvent, UserAgent};
 use sipws_core::ua::{CallId, UaEvent};
 
 use super::connect::parse_duration;
@@ -83,16 +83,29 @@ struct Listener<'a> {
 }
 
 impl Listener<'_> {
-    /// Prints one event and acts on it; the link's reason if it gave up.
+    /// Prints one event and acts on it and on every event printed before
+    /// it but not acted on yet (while registering); the link's reason if
+    /// it gave up.
     async fn handle(&mut self, s: &mut Session, e: &TimedUaEvent) -> Option<String> {
-        let (failed, shown) = s.show(e);
-        if let (Some(m), UaStreamEvent::Message { direction, .. }) = (&shown, &e.event) {
-            if *direction == Direction::Received && m.is_request() {
+        let (failed, _) = s.show(e);
+        self.act_on_held(s).await;
+        failed
+    }
+
+    /// Acts on the events the session printed and held.
+    async fn act_on_held(&mut self, s: &mut Session) {
+        for (e, inbound_request) in s.take_held() {
+            if inbound_request {
                 self.requests += 1;
             }
+            self.act(s, &e).await;
         }
+    }
+
+    /// Answers what an event asks for (calls) and reports call states.
+    async fn act(&mut self, s: &mut Session, e: &TimedUaEvent) {
         let UaStreamEvent::Ua(ev) = &e.event else {
-            return failed;
+            return;
         };
         match ev {
             UaEvent::IncomingCall {
@@ -113,7 +126,6 @@ impl Listener<'_> {
             }
             _ => {}
         }
-        failed
     }
 
     /// Rings, then answers or rejects an incoming call.
@@ -180,6 +192,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             Ok(s) => s,
             Err(code) => return code,
         };
+        // What arrives while registering is printed by then and acted on
+        // once the listener runs (an INVITE right after the 200).
+        s.hold();
         let reg = match s.guarded(ua.register()).await {
             Ok(r) => r,
             Err(code) => return code,
@@ -201,6 +216,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             calls: HashMap::new(),
             requests: 0,
         };
+        l.act_on_held(&mut s).await;
         let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
         let stopped = if l.done() {
             "count"

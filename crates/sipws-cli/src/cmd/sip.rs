@@ -249,6 +249,12 @@ pub(crate) struct Session {
     last_final: Option<Duration>,
     /// Why the link gave up, once it has.
     failed: Option<String>,
+    /// Events shown by [`Session::show`] and not yet acted on, kept once
+    /// [`Session::hold`] was called (with whether each was an inbound
+    /// request shown on the ladder): events that arrive while an
+    /// operation is awaited (an INVITE right after the REGISTER's 200) are
+    /// printed then, and must still be answered.
+    held: Option<Vec<(TimedUaEvent, bool)>>,
 }
 
 impl Session {
@@ -281,15 +287,40 @@ impl Session {
                     last_request: None,
                     last_final: None,
                     failed: None,
+                    held: None,
                 },
             )),
             Err(e) => Err(out.result(EXIT_USAGE, "usage", &e.to_string(), json!({}))),
         }
     }
 
+    /// Keep every event shown from now on for [`Session::take_held`].
+    pub(crate) fn hold(&mut self) {
+        self.held.get_or_insert_with(Vec::new);
+    }
+
+    /// The events shown since the last call (see [`Session::hold`]), each
+    /// with whether it was an inbound request shown on the ladder.
+    pub(crate) fn take_held(&mut self) -> Vec<(TimedUaEvent, bool)> {
+        self.held.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
     /// Prints one event; returns the link's reason when it gave up, and
     /// the ladder line when a SIP message was shown.
     pub(crate) fn show(&mut self, e: &TimedUaEvent) -> (Option<String>, Shown) {
+        let r = self.show_only(e);
+        if let Some(held) = &mut self.held {
+            let inbound_request = matches!(
+                (&r.1, &e.event),
+                (Some(m), UaStreamEvent::Message { direction: Direction::Received, .. })
+                    if m.is_request()
+            );
+            held.push((e.clone(), inbound_request));
+        }
+        r
+    }
+
+    fn show_only(&mut self, e: &TimedUaEvent) -> (Option<String>, Shown) {
         match &e.event {
             UaStreamEvent::Message { direction, data } => {
                 let shown = self.out.message(e.elapsed, *direction, data);
