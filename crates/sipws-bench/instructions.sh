@@ -30,6 +30,6 @@ for m in register_401 register_200 invite_webrtc notify_dialog info_200; do
   done
   row+=$(awk -v a="${per[rsipstack]}" -v b="${per[rsip]}" -v f="${per[sipws_full]}" \
     -v k="${per[sipws_classify]}" -v m="${per[memchr_crlf]}" \
-    'BEGIN { printf " | %.1f× | %.1f× | %.2f× |", a / f, b / f, k / m }')
+    'BEGIN { printf " | %.2f× | %.1f× | %.2f× |", a / f, b / f, k / m }')
   echo "$row"
 done

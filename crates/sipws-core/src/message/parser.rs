@@ -799,6 +799,47 @@ body";
     }
 
     #[test]
+    fn start_line_errors_come_before_header_errors() {
+        // The start line is read after the header section; its errors are
+        // still the ones reported.
+        assert_eq!(
+            parse(b"SIP/2.0 20 OK\r\nA b\r\n\r\n").unwrap_err(),
+            ParseError::new(ParseErrorKind::StatusCode, 8)
+        );
+        assert_eq!(
+            parse(b"SIP/2.0 200 O\xffK\r\nA: b\r\n").unwrap_err(),
+            ParseError::new(ParseErrorKind::Utf8, 13)
+        );
+        assert_eq!(
+            parse(b"INVITE sip:a SIP/2\r\nA: \xff\r\n\r\n").unwrap_err(),
+            ParseError::new(ParseErrorKind::Version, 13)
+        );
+        // A header error with a good start line.
+        assert_eq!(
+            parse(b"SIP/2.0 200 OK\r\nA b\r\n\r\n").unwrap_err().kind,
+            ParseErrorKind::HeaderName
+        );
+        // Fold at the value start, tabs, trailing LWS, compact and unknown
+        // names through both paths.
+        let m =
+            parse(b"SIP/2.0 200 OK\r\nSubject:\r\n  hi  \r\nv :\tSIP/2.0/WS a\t\r\nX-A:b\r\n\r\n")
+                .unwrap();
+        let h: Vec<_> = m
+            .headers()
+            .iter()
+            .map(|h| (h.name, h.raw_name, h.value))
+            .collect();
+        assert_eq!(
+            h,
+            [
+                (HeaderName::Subject, "Subject", "hi"),
+                (HeaderName::Via, "v", "SIP/2.0/WS a"),
+                (HeaderName::Other, "X-A", "b"),
+            ]
+        );
+    }
+
+    #[test]
     fn limits_are_enforced() {
         let limits = Limits {
             max_message_bytes: 10,
