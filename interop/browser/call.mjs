@@ -17,40 +17,19 @@ import { chromium } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
+import { readArgs, say } from '../cli.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
-const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-
-function parseArgs(argv) {
-  const a = { hangupAfter: 500, answer: 0, timeout: 20 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${k} needs a value`);
-      return argv[++i];
-    };
-    switch (k) {
-      case '--url': a.url = next(); break;
-      case '--user': a.user = next(); break;
-      case '--domain': a.domain = next(); break;
-      case '--password': a.password = next(); break;
-      case '--call': a.call = next(); break;
-      case '--hangup-after': a.hangupAfter = Number(next()); break;
-      case '--answer': a.answer = Number(next()); break;
-      case '--timeout': a.timeout = Number(next()); break;
-      default: throw new Error(`unknown argument ${k}`);
-    }
-  }
-  if (!a.url || !a.user || !a.domain) throw new Error('--url, --user and --domain are required');
-  return a;
-}
-
-let args;
-try {
-  args = parseArgs(process.argv.slice(2));
-} catch (e) {
-  process.stderr.write(`call.mjs: ${e.message}\n`);
-  process.exit(2);
-}
+const args = readArgs('browser/call.mjs', {
+  '--url': ['url', 'string'],
+  '--user': ['user', 'string'],
+  '--domain': ['domain', 'string'],
+  '--password': ['password', 'string'],
+  '--call': ['call', 'string'],
+  '--hangup-after': ['hangupAfter', 'number'],
+  '--answer': ['answer', 'number'],
+  '--timeout': ['timeout', 'number'],
+}, { hangupAfter: 500, answer: 0, timeout: 20 });
 
 // Runs inside the page.
 async function scenario(a) {

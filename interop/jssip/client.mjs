@@ -15,40 +15,9 @@
 
 import JsSIP from 'jssip';
 
-function parseArgs(argv) {
-  const a = { messages: [], awaitMessages: 0, timeout: 10, register: false };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${k} needs a value`);
-      return argv[++i];
-    };
-    switch (k) {
-      case '--url': a.url = next(); break;
-      case '--user': a.user = next(); break;
-      case '--domain': a.domain = next(); break;
-      case '--password': a.password = next(); break;
-      case '--register': a.register = true; break;
-      case '--options': a.options = next(); break;
-      case '--message': a.messages.push([next(), next()]); break;
-      case '--await-messages': a.awaitMessages = Number(next()); break;
-      case '--timeout': a.timeout = Number(next()); break;
-      default: throw new Error(`unknown argument ${k}`);
-    }
-  }
-  if (!a.url || !a.user || !a.domain) throw new Error('--url, --user and --domain are required');
-  return a;
-}
+import { CLIENT_ARGS, CLIENT_DEFAULTS, finish, readArgs, say } from '../cli.mjs';
 
-const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-
-let args;
-try {
-  args = parseArgs(process.argv.slice(2));
-} catch (e) {
-  process.stderr.write(`client.mjs: ${e.message}\n`);
-  process.exit(2);
-}
+const args = readArgs('jssip/client.mjs', CLIENT_ARGS, CLIENT_DEFAULTS);
 
 const socket = new JsSIP.WebSocketInterface(args.url);
 const ua = new JsSIP.UA({
@@ -132,21 +101,9 @@ async function run() {
   return ok;
 }
 
-const timer = setTimeout(() => {
-  say({ event: 'done', ok: false, cause: `timeout after ${args.timeout} s` });
-  process.exit(1);
-}, args.timeout * 1000);
-
-run().then(
-  (ok) => {
-    clearTimeout(timer);
-    say({ event: 'done', ok });
-    ua.stop();
-    setTimeout(() => process.exit(ok ? 0 : 1), 200);
-  },
-  (e) => {
-    clearTimeout(timer);
-    say({ event: 'done', ok: false, cause: String(e && e.message ? e.message : e) });
-    process.exit(1);
-  },
-);
+// Give the socket a moment to close cleanly after ua.stop() before the
+// process exits.
+finish(run, args.timeout, async () => {
+  ua.stop();
+  await new Promise((resolve) => { setTimeout(resolve, 200); });
+});

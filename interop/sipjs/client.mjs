@@ -13,43 +13,12 @@
 // one failed, 2 on bad arguments.
 
 import {
-  Messager, Registerer, RegistererState, UserAgent, Web,
+  Messager, Registerer, RegistererState, UserAgent,
 } from 'sip.js';
 
-function parseArgs(argv) {
-  const a = { messages: [], awaitMessages: 0, timeout: 10, register: false };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${k} needs a value`);
-      return argv[++i];
-    };
-    switch (k) {
-      case '--url': a.url = next(); break;
-      case '--user': a.user = next(); break;
-      case '--domain': a.domain = next(); break;
-      case '--password': a.password = next(); break;
-      case '--register': a.register = true; break;
-      case '--options': a.options = next(); break;
-      case '--message': a.messages.push([next(), next()]); break;
-      case '--await-messages': a.awaitMessages = Number(next()); break;
-      case '--timeout': a.timeout = Number(next()); break;
-      default: throw new Error(`unknown argument ${k}`);
-    }
-  }
-  if (!a.url || !a.user || !a.domain) throw new Error('--url, --user and --domain are required');
-  return a;
-}
+import { CLIENT_ARGS, CLIENT_DEFAULTS, finish, readArgs, say } from '../cli.mjs';
 
-const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-
-let args;
-try {
-  args = parseArgs(process.argv.slice(2));
-} catch (e) {
-  process.stderr.write(`client.mjs: ${e.message}\n`);
-  process.exit(2);
-}
+const args = readArgs('sipjs/client.mjs', CLIENT_ARGS, CLIENT_DEFAULTS);
 
 const inbound = [];
 let inboundWaiter = null;
@@ -147,21 +116,4 @@ async function run() {
   return ok;
 }
 
-const timer = setTimeout(() => {
-  say({ event: 'done', ok: false, cause: `timeout after ${args.timeout} s` });
-  process.exit(1);
-}, args.timeout * 1000);
-
-run().then(
-  async (ok) => {
-    clearTimeout(timer);
-    say({ event: 'done', ok });
-    await ua.stop().catch(() => {});
-    process.exit(ok ? 0 : 1);
-  },
-  (e) => {
-    clearTimeout(timer);
-    say({ event: 'done', ok: false, cause: String(e && e.message ? e.message : e) });
-    process.exit(1);
-  },
-);
+finish(run, args.timeout, () => ua.stop().catch(() => {}));
