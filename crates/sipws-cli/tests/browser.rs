@@ -112,17 +112,9 @@ async fn wait_for(
     rx: &mut broadcast::Receiver<TestbedEvent>,
     pick: impl Fn(&TestbedEvent) -> bool,
 ) -> TestbedEvent {
-    tokio::time::timeout(LIMIT, async {
-        loop {
-            match rx.recv().await {
-                Ok(e) if pick(&e) => return e,
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => panic!("testbed stopped"),
-            }
-        }
-    })
-    .await
-    .expect("the testbed event within the limit")
+    sipws_testbed::wait_for_event(rx, LIMIT, pick)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[tokio::test]

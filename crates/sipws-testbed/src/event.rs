@@ -305,3 +305,83 @@ impl TestbedEvent {
         }
     }
 }
+
+/// Why [`wait_for_event`] returned without an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// No matching event within the limit.
+    Timeout(Duration),
+    /// The testbed stopped (its event channel closed).
+    Stopped,
+}
+
+impl std::fmt::Display for WaitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WaitError::Timeout(limit) => write!(f, "no matching testbed event within {limit:?}"),
+            WaitError::Stopped => f.write_str("the testbed stopped"),
+        }
+    }
+}
+
+impl std::error::Error for WaitError {}
+
+/// The next event from `rx` that `pick` accepts, skipping the others (and
+/// the gap a slow reader lags behind by), within `limit`: what a test of
+/// an embedding program awaits instead of sleeping.
+///
+/// # Errors
+/// [`WaitError::Timeout`] after `limit`, [`WaitError::Stopped`] when the
+/// testbed is gone.
+pub async fn wait_for_event(
+    rx: &mut tokio::sync::broadcast::Receiver<TestbedEvent>,
+    limit: Duration,
+    pick: impl Fn(&TestbedEvent) -> bool,
+) -> Result<TestbedEvent, WaitError> {
+    use tokio::sync::broadcast::error::RecvError;
+    let wait = async {
+        loop {
+            match rx.recv().await {
+                Ok(e) if pick(&e) => return Ok(e),
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return Err(WaitError::Stopped),
+            }
+        }
+    };
+    tokio::time::timeout(limit, wait)
+        .await
+        .unwrap_or(Err(WaitError::Timeout(limit)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::broadcast;
+
+    fn accepted(n: u64) -> TestbedEvent {
+        TestbedEvent::Accepted {
+            conn: ConnId(n),
+            peer: SocketAddr::from(([127, 0, 0, 1], 5060)),
+        }
+    }
+
+    #[tokio::test]
+    async fn wait_for_event_skips_others_and_reports_why_it_gave_up() {
+        let (tx, mut rx) = broadcast::channel(8);
+        tx.send(accepted(1)).unwrap();
+        tx.send(accepted(2)).unwrap();
+        let got = wait_for_event(&mut rx, Duration::from_secs(5), |e| e.conn() == ConnId(2)).await;
+        assert_eq!(got, Ok(accepted(2)));
+        let limit = Duration::from_millis(20);
+        assert_eq!(
+            wait_for_event(&mut rx, limit, |_| true).await,
+            Err(WaitError::Timeout(limit))
+        );
+        drop(tx);
+        assert_eq!(
+            wait_for_event(&mut rx, Duration::from_secs(5), |_| true).await,
+            Err(WaitError::Stopped)
+        );
+    }
+}

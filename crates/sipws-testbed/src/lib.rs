@@ -73,7 +73,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use event::{ConnId, PongWithheld, TestbedEvent};
+pub use event::{wait_for_event, ConnId, PongWithheld, TestbedEvent, WaitError};
 pub use fault::{ConnFaults, Faults};
 pub use peer::{PeerCallState, PeerError};
 pub use registrar::{parse_users, Binding, User};

@@ -14,16 +14,9 @@ async fn wait_for(
     rx: &mut broadcast::Receiver<TestbedEvent>,
     pred: impl Fn(&TestbedEvent) -> bool,
 ) -> TestbedEvent {
-    tokio::time::timeout(LIMIT, async {
-        loop {
-            let e = rx.recv().await.expect("testbed event channel");
-            if pred(&e) {
-                return e;
-            }
-        }
-    })
-    .await
-    .expect("testbed event within the time limit")
+    sipws_testbed::wait_for_event(rx, LIMIT, pred)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Connects and returns the connection with the testbed's id for it.
