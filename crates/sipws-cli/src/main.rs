@@ -16,7 +16,12 @@ mod settings;
 
 /// SIP over WebSocket (RFC 7118) from the command line.
 #[derive(Debug, Parser)]
-#[command(name = "sipws", version, about)]
+#[command(
+    name = "sipws",
+    version,
+    about,
+    after_help = "Exit codes: 0 success, 1 SIP failure (error status, rejected or unanswered call, timeout), 2 usage error, 3 connection failure (the link gave up). Formats: docs/sip-commands.md."
+)]
 struct Cli {
     /// Tracing on standard error: `-v` debug lines of the sipws crates,
     /// `-vv` also every frame (trace). `SIPWS_LOG` (e.g.
