@@ -369,10 +369,24 @@ const COMMON: [HeaderName; 12] = [
 /// one of those bytes).
 #[inline]
 pub(crate) fn known_at(buf: &[u8], pos: usize) -> Option<(HeaderName, usize)> {
-    let l1 = LETTER[usize::from(*buf.get(pos)?)];
+    let l1 = letter(*buf.get(pos)?);
     if l1 >= 26 {
         return None;
     }
+    known_after_letter(buf, pos, l1)
+}
+
+/// The letter number of `b` (0 for `a` or `A`, …, 25), 26 for any byte
+/// that is not an ASCII letter.
+#[inline]
+pub(crate) fn letter(b: u8) -> u8 {
+    LETTER[usize::from(b)]
+}
+
+/// [`known_at`] when the byte at `pos` is known to be the letter numbered
+/// `l1` (see [`letter`], `l1 < 26`).
+#[inline]
+pub(crate) fn known_after_letter(buf: &[u8], pos: usize, l1: u8) -> Option<(HeaderName, usize)> {
     let second = buf.get(pos + 1).copied().unwrap_or(b':');
     let bucket = BY_PAIR.get(pair_slot(l1, second))?;
     for &i in bucket {

@@ -25,7 +25,7 @@ use arrayvec::ArrayVec;
 use super::error::{ParseError, ParseErrorKind};
 use super::lex::{is_lws, is_token, parse_u64_bytes};
 use super::limits::{Limits, MAX_HEADERS};
-use super::name::known_at;
+use super::name::{known_after_letter, letter};
 use super::start_line::StartLine;
 use super::HeaderName;
 
@@ -453,25 +453,37 @@ impl<'a> Message<'a> {
         let msg = self;
         let mut content_length: Option<(usize, usize)> = None;
         loop {
-            match buf.get(pos) {
-                None => return Err(ParseError::new(ParseErrorKind::Incomplete, buf.len())),
-                Some(b'\r') => {
-                    if buf.get(pos + 1) == Some(&b'\n') {
-                        break;
+            let Some(&first) = buf.get(pos) else {
+                return Err(ParseError::new(ParseErrorKind::Incomplete, buf.len()));
+            };
+            // Most lines start with a letter: then they are neither the
+            // empty line nor a misplaced fold.
+            let l1 = letter(first);
+            if l1 >= 26 {
+                match first {
+                    b'\r' => {
+                        if buf.get(pos + 1) == Some(&b'\n') {
+                            break;
+                        }
+                        if pos + 1 >= buf.len() {
+                            return Err(ParseError::new(ParseErrorKind::Incomplete, buf.len()));
+                        }
+                        return Err(ParseError::new(ParseErrorKind::NewLine, pos));
                     }
-                    if pos + 1 >= buf.len() {
-                        return Err(ParseError::new(ParseErrorKind::Incomplete, buf.len()));
-                    }
-                    return Err(ParseError::new(ParseErrorKind::NewLine, pos));
+                    b' ' | b'\t' => return Err(ParseError::new(ParseErrorKind::HeaderName, pos)),
+                    _ => {}
                 }
-                Some(b' ' | b'\t') => return Err(ParseError::new(ParseErrorKind::HeaderName, pos)),
-                Some(_) => {}
             }
             if msg.headers.len() >= max_headers {
                 return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
             }
             let line = pos;
-            let (name, name_end, value_start, cr, next) = match known_at(buf, pos) {
+            let known = if l1 < 26 {
+                known_after_letter(buf, pos, l1)
+            } else {
+                None
+            };
+            let (name, name_end, value_start, cr, next) = match known {
                 // The common case: a known name, a colon, SP/HTAB, the value
                 // on the same line. Up to the value there is no CR or LF, so
                 // the line end is searched from there.

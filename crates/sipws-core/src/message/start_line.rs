@@ -37,6 +37,7 @@ impl<'a> StartLine<'a> {
 
     /// Parse one start line, without its CR LF. `base` is the line's offset
     /// in the frame (added to error offsets).
+    #[inline]
     pub(crate) fn parse(line: &'a str, base: usize) -> Result<StartLine<'a>, ParseError> {
         match Self::parse_common(line) {
             Some(start) => Ok(start),
@@ -92,6 +93,7 @@ impl<'a> StartLine<'a> {
     }
 
     /// [`StartLine::parse`] of any line, with the precise error.
+    #[inline(never)]
     fn parse_any(line: &'a str, base: usize) -> Result<StartLine<'a>, ParseError> {
         let b = line.as_bytes();
         let err = |kind, at: usize| Err(ParseError::new(kind, base + at));
