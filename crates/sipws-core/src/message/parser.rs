@@ -92,15 +92,16 @@ impl Slot {
     #[inline]
     fn header<'a>(&self, head: &'a str) -> Header<'a> {
         let start = self.start as usize;
-        // Offsets sit next to ASCII bytes, so on char boundaries.
+        // Offsets sit next to ASCII bytes, so on char boundaries. One cut
+        // of the line up to the value end, then one cut at each end of
+        // it (four boundary checks, two range checks).
+        let line = head
+            .get(start..start + usize::from(self.value_end))
+            .unwrap_or("");
         Header {
             name: self.name,
-            raw_name: head
-                .get(start..start + usize::from(self.name_len))
-                .unwrap_or(""),
-            value: head
-                .get(start + usize::from(self.value_start)..start + usize::from(self.value_end))
-                .unwrap_or(""),
+            raw_name: line.get(..usize::from(self.name_len)).unwrap_or(""),
+            value: line.get(usize::from(self.value_start)..).unwrap_or(""),
         }
     }
 }
