@@ -305,7 +305,10 @@ fn line_end_with(
     // Searching past `line + max_line + 2` gives the same answers as a
     // search bounded there (checked below); the unbounded search is still
     // bounded by the frame size, itself limited.
-    let at = crlf.find(buf.get(from..).unwrap_or(&[])).map(|p| from + p);
+    let at = match buf.get(from..) {
+        Some(rest) => crlf.find(rest).map(|p| from + p),
+        None => None,
+    };
     match at {
         Some(at) if at - line <= max_line && buf.get(at..at + 2) == Some(b"\r\n") => {
             Ok((at, at + 2))
