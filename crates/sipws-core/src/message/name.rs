@@ -161,12 +161,35 @@ const FORM_BYTES: usize = 24;
 /// for an exact ASCII case-insensitive compare eight bytes at a time:
 /// `byte | mask == lower` at every position, where `mask` is 0x20 on
 /// letters (either case matches) and 0 elsewhere (`-` matches only `-`).
+///
+/// The same form followed by `:` is also kept as little-endian words
+/// (`colon_*`), for [`known_colon_at`]: `(word | mask) & keep == lower`
+/// on each of its `words` words, `keep` selecting the bytes of the name
+/// and its colon.
 #[derive(Clone, Copy)]
 pub(crate) struct Form {
     lower: [u8; FORM_BYTES],
     mask: [u8; FORM_BYTES],
+    colon_lower: [u64; COLON_WORDS],
+    colon_mask: [u64; COLON_WORDS],
+    colon_keep: [u64; COLON_WORDS],
+    words: u8,
     len: u8,
     name: HeaderName,
+}
+
+/// Words of a form followed by its colon (at most `FORM_BYTES` bytes).
+const COLON_WORDS: usize = FORM_BYTES / 8;
+
+/// The little-endian word of `b` at `8 * k` (const).
+const fn const_word(b: &[u8; FORM_BYTES], k: usize) -> u64 {
+    let mut w = 0u64;
+    let mut i = 0;
+    while i < 8 {
+        w |= (b[8 * k + i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
 }
 
 impl Form {
@@ -174,11 +197,12 @@ impl Form {
     const fn new(text: &str, name: HeaderName) -> Form {
         let b = text.as_bytes();
         assert!(
-            !b.is_empty() && b.len() <= FORM_BYTES,
+            !b.is_empty() && b.len() < FORM_BYTES,
             "header name form too long"
         );
         let mut lower = [0u8; FORM_BYTES];
         let mut mask = [0u8; FORM_BYTES];
+        let mut keep = [0u8; FORM_BYTES];
         let mut i = 0;
         while i < b.len() {
             if b[i].is_ascii_alphabetic() {
@@ -187,11 +211,29 @@ impl Form {
             } else {
                 lower[i] = b[i];
             }
+            keep[i] = 0xff;
             i += 1;
+        }
+        // The colon after the name (`matches` looks at the name only).
+        lower[b.len()] = b':';
+        keep[b.len()] = 0xff;
+        let mut colon_lower = [0u64; COLON_WORDS];
+        let mut colon_mask = [0u64; COLON_WORDS];
+        let mut colon_keep = [0u64; COLON_WORDS];
+        let mut k = 0;
+        while k < COLON_WORDS {
+            colon_lower[k] = const_word(&lower, k);
+            colon_mask[k] = const_word(&mask, k);
+            colon_keep[k] = const_word(&keep, k);
+            k += 1;
         }
         Form {
             lower,
             mask,
+            colon_lower,
+            colon_mask,
+            colon_keep,
+            words: (b.len() / 8 + 1) as u8,
             len: b.len() as u8,
             name,
         }
@@ -396,6 +438,36 @@ pub(crate) fn known_after_letter(buf: &[u8], pos: usize, l1: u8) -> Option<(Head
             && form.matches(buf.get(pos..end).unwrap_or(&[]))
         {
             return Some((form.name, end - pos));
+        }
+    }
+    None
+}
+
+/// The known name written at `buf[pos..]` and directly followed by `:`,
+/// with its length, given that `buf[pos]` is the letter numbered `l1`
+/// (see [`letter`], `l1 < 26`): the parser's common case, compared a word
+/// (eight bytes) at a time, name and colon together. `None` when the name
+/// there is not a known form directly followed by `:`, and also when the
+/// frame ends within eight bytes of the compared words: the caller then
+/// reads the name with [`known_after_letter`].
+#[inline]
+pub(crate) fn known_colon_at(buf: &[u8], pos: usize, l1: u8) -> Option<(HeaderName, usize)> {
+    let w0 = word8(buf, pos);
+    // The second byte (the `:` of a compact form).
+    let bucket = BY_PAIR.get(pair_slot(l1, (w0 >> 8) as u8))?;
+    for &i in bucket {
+        let form = FORMS.get(usize::from(i))?;
+        // Past the end of `buf`, `word8` reads 0, which no form matches
+        // (its colon is never 0).
+        if (w0 | form.colon_mask[0]) & form.colon_keep[0] == form.colon_lower[0]
+            && (form.words < 2
+                || (word8(buf, pos + 8) | form.colon_mask[1]) & form.colon_keep[1]
+                    == form.colon_lower[1])
+            && (form.words < 3
+                || (word8(buf, pos + 16) | form.colon_mask[2]) & form.colon_keep[2]
+                    == form.colon_lower[2])
+        {
+            return Some((form.name, usize::from(form.len)));
         }
     }
     None

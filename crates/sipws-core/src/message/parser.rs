@@ -25,7 +25,7 @@ use arrayvec::ArrayVec;
 use super::error::{ParseError, ParseErrorKind};
 use super::lex::{is_lws, is_token, parse_u64_bytes};
 use super::limits::{Limits, MAX_HEADERS};
-use super::name::{known_after_letter, letter};
+use super::name::{known_after_letter, known_colon_at, letter};
 use super::start_line::StartLine;
 use super::HeaderName;
 
@@ -482,16 +482,21 @@ impl<'a> Message<'a> {
                 return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
             }
             let line = pos;
+            // The common case first: a known name directly followed by
+            // its colon (one compare per word of both).
             let known = if l1 < 26 {
-                known_after_letter(buf, pos, l1)
+                match known_colon_at(buf, pos, l1) {
+                    Some(found) => Ok(found),
+                    None => Err(known_after_letter(buf, pos, l1)),
+                }
             } else {
-                None
+                Err(None)
             };
             let (name, name_end, value_start, cr, next) = match known {
-                // The common case: a known name, a colon, SP/HTAB, the value
-                // on the same line. Up to the value there is no CR or LF, so
-                // the line end is searched from there.
-                Some((name, len)) if buf.get(pos + len) == Some(&b':') => {
+                // A known name, a colon, SP/HTAB, the value on the same
+                // line. Up to the value there is no CR or LF, so the line
+                // end is searched from there.
+                Ok((name, len)) | Err(Some((name, len))) if buf.get(pos + len) == Some(&b':') => {
                     let name_end = pos + len;
                     // Mostly one SP.
                     let mut vs = name_end + 1;
@@ -517,6 +522,10 @@ impl<'a> Message<'a> {
                 known => {
                     // The name, then SP/HTAB up to the colon: neither holds
                     // CR or LF, so the line end is searched from there.
+                    let known = match known {
+                        Ok(found) => Some(found),
+                        Err(found) => found,
+                    };
                     let (name, mut i) = match known {
                         Some((name, len)) => (name, pos + len),
                         None => {
