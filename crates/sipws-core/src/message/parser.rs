@@ -496,7 +496,7 @@ impl<'a> Message<'a> {
                 // A known name, a colon, SP/HTAB, the value on the same
                 // line. Up to the value there is no CR or LF, so the line
                 // end is searched from there.
-                Ok((name, len)) | Err(Some((name, len))) if buf.get(pos + len) == Some(&b':') => {
+                Ok((name, len)) => {
                     let name_end = pos + len;
                     // Mostly one SP.
                     let mut vs = name_end + 1;
@@ -519,13 +519,9 @@ impl<'a> Message<'a> {
                     }
                     (name, name_end, vs, cr, next)
                 }
-                known => {
+                Err(known) => {
                     // The name, then SP/HTAB up to the colon: neither holds
                     // CR or LF, so the line end is searched from there.
-                    let known = match known {
-                        Ok(found) => Some(found),
-                        Err(found) => found,
-                    };
                     let (name, mut i) = match known {
                         Some((name, len)) => (name, pos + len),
                         None => {
