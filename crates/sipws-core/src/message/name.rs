@@ -409,7 +409,7 @@ const COMMON: [HeaderName; 12] = [
 /// exactly (ASCII case ignored), so the name bytes are token characters.
 /// `None` means the name there is not a known form (or is not followed by
 /// one of those bytes).
-#[inline]
+#[cfg(test)]
 pub(crate) fn known_at(buf: &[u8], pos: usize) -> Option<(HeaderName, usize)> {
     let l1 = letter(*buf.get(pos)?);
     if l1 >= 26 {
