@@ -503,8 +503,11 @@ impl<'a> Message<'a> {
                     if buf.get(vs) == Some(&b' ') {
                         vs += 1;
                     }
-                    while matches!(buf.get(vs), Some(b' ' | b'\t')) {
-                        vs += 1;
+                    // SP and HTAB are below `!`: one compare for the rest.
+                    if buf.get(vs).is_some_and(|&c| c <= b' ') {
+                        while matches!(buf.get(vs), Some(b' ' | b'\t')) {
+                            vs += 1;
+                        }
                     }
                     let (cr0, mut next) = line_end_with(&crlf, buf, line, vs, max_line)?;
                     let mut cr = cr0;
