@@ -511,8 +511,11 @@ impl<'a> Message<'a> {
                     }
                     let (cr0, mut next) = line_end_with(&crlf, buf, line, vs, max_line)?;
                     let mut cr = cr0;
-                    while matches!(buf.get(next), Some(b' ' | b'\t')) {
-                        (cr, next) = line_end_with(&crlf, buf, next, next, max_line)?;
+                    // The next line mostly starts with a letter, above SP.
+                    if buf.get(next).is_some_and(|&c| c <= b' ') {
+                        while matches!(buf.get(next), Some(b' ' | b'\t')) {
+                            (cr, next) = line_end_with(&crlf, buf, next, next, max_line)?;
+                        }
                     }
                     if vs == cr0 {
                         // Empty first line: the value starts after a fold.
