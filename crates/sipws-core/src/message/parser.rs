@@ -600,7 +600,16 @@ impl<'a> Message<'a> {
             pos = next;
         }
         // The start line and every header line, checked for UTF-8 at once.
-        msg.head = utf8(buf, 0, pos)?;
+        // (Inline: the valid case pays no call and no `Result` in memory.)
+        msg.head = match buf.get(..pos).map(simdutf8::basic::from_utf8) {
+            Some(Ok(head)) => head,
+            // `utf8` fails the same way and locates the first bad byte.
+            _ => {
+                return Err(utf8(buf, 0, pos)
+                    .err()
+                    .unwrap_or(ParseError::new(ParseErrorKind::Utf8, 0)))
+            }
+        };
         msg.content_length = content_length.map(|(n, _)| n);
         pos += 2;
         let available = buf.len() - pos;
