@@ -509,18 +509,19 @@ impl<'a> Message<'a> {
                             vs += 1;
                         }
                     }
-                    let (cr0, mut next) = line_end_with(&crlf, buf, line, vs, max_line)?;
-                    let mut cr = cr0;
+                    let (mut cr, mut next) = line_end_with(&crlf, buf, line, vs, max_line)?;
                     // The next line mostly starts with a letter, above SP.
                     if buf.get(next).is_some_and(|&c| c <= b' ') {
+                        let cr0 = cr;
                         while matches!(buf.get(next), Some(b' ' | b'\t')) {
                             (cr, next) = line_end_with(&crlf, buf, next, next, max_line)?;
                         }
-                    }
-                    if vs == cr0 {
-                        // Empty first line: the value starts after a fold.
-                        while vs < cr && is_lws(buf[vs]) {
-                            vs += 1;
+                        if vs == cr0 {
+                            // Empty first line: the value starts after a
+                            // fold (without one, there is nothing to skip).
+                            while vs < cr && is_lws(buf[vs]) {
+                                vs += 1;
+                            }
                         }
                     }
                     (name, name_end, vs, cr, next)
