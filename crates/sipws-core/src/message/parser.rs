@@ -482,6 +482,10 @@ impl<'a> Message<'a> {
                 return Err(ParseError::new(ParseErrorKind::TooManyHeaders, pos));
             }
             let line = pos;
+            // The line end first: fewer values are live across the search
+            // (a call) than after the name is read. Up to the colon there
+            // is no CR or LF either way.
+            let first_end = line_end_with(&crlf, buf, line, line, max_line)?;
             // The common case first: a known name directly followed by
             // its colon (one compare per word of both).
             let known = if l1 < 26 {
@@ -493,9 +497,7 @@ impl<'a> Message<'a> {
                 Err(None)
             };
             let (name, name_end, value_start, cr, next) = match known {
-                // A known name, a colon, SP/HTAB, the value on the same
-                // line. Up to the value there is no CR or LF, so the line
-                // end is searched from there.
+                // A known name, a colon, SP/HTAB, the value.
                 Ok((name, len)) => {
                     let name_end = pos + len;
                     // Mostly one SP.
@@ -509,7 +511,7 @@ impl<'a> Message<'a> {
                             vs += 1;
                         }
                     }
-                    let (mut cr, mut next) = line_end_with(&crlf, buf, line, vs, max_line)?;
+                    let (mut cr, mut next) = first_end;
                     // The next line mostly starts with a letter, above SP.
                     if buf.get(next).is_some_and(|&c| c <= b' ') {
                         let cr0 = cr;
@@ -527,8 +529,7 @@ impl<'a> Message<'a> {
                     (name, name_end, vs, cr, next)
                 }
                 Err(known) => {
-                    // The name, then SP/HTAB up to the colon: neither holds
-                    // CR or LF, so the line end is searched from there.
+                    // The name, then SP/HTAB up to the colon.
                     let (name, mut i) = match known {
                         Some((name, len)) => (name, pos + len),
                         None => {
@@ -545,7 +546,7 @@ impl<'a> Message<'a> {
                         i += 1;
                     }
                     let colon = i;
-                    let (mut cr, mut next) = line_end_with(&crlf, buf, line, colon, max_line)?;
+                    let (mut cr, mut next) = first_end;
                     while matches!(buf.get(next), Some(b' ' | b'\t')) {
                         (cr, next) = line_end_with(&crlf, buf, next, next, max_line)?;
                     }
