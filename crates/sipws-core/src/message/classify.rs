@@ -142,7 +142,7 @@ fn lf_line_end(buf: &[u8], from: usize, max_line: usize) -> Result<(usize, usize
             if p - 1 > max_line {
                 return Err(ParseError::new(
                     ParseErrorKind::LineTooLong,
-                    from + max_line,
+                    from.saturating_add(max_line),
                 ));
             }
             Ok((from + p - 1, from + p + 1))
@@ -150,7 +150,7 @@ fn lf_line_end(buf: &[u8], from: usize, max_line: usize) -> Result<(usize, usize
         Some(p) => Err(ParseError::new(ParseErrorKind::NewLine, from + p)),
         None if window_end < buf.len() || window.len() > max_line => Err(ParseError::new(
             ParseErrorKind::LineTooLong,
-            from + max_line,
+            from.saturating_add(max_line),
         )),
         None => Err(ParseError::new(ParseErrorKind::Incomplete, buf.len())),
     }

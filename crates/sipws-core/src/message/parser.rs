@@ -322,9 +322,10 @@ fn line_end_with(
 /// `max_line` bytes.
 #[cold]
 fn line_end_error(buf: &[u8], line: usize, at: Option<usize>, max_line: usize) -> ParseError {
-    let too_long = ParseError::new(ParseErrorKind::LineTooLong, line + max_line);
+    // Saturating: the limits are the caller's, `usize::MAX` included.
+    let too_long = ParseError::new(ParseErrorKind::LineTooLong, line.saturating_add(max_line));
     match at {
-        Some(at) if at - line > max_line + 1 => too_long,
+        Some(at) if at - line > max_line.saturating_add(1) => too_long,
         Some(at) if buf[at] == b'\r' && buf.get(at + 1) == Some(&b'\n') => too_long,
         Some(at) if buf[at] == b'\r' && at + 1 >= buf.len() => {
             ParseError::new(ParseErrorKind::Incomplete, buf.len())
@@ -915,5 +916,31 @@ body";
             Message::parse(&many, &limits).unwrap_err().kind,
             ParseErrorKind::TooManyHeaders
         );
+    }
+
+    #[test]
+    fn limits_at_usize_max_do_not_overflow() {
+        let limits = Limits {
+            max_message_bytes: usize::MAX,
+            max_headers: usize::MAX,
+            max_line_bytes: usize::MAX,
+        };
+        assert!(Message::parse(REG, &limits).is_ok());
+        assert!(crate::message::classify(REG, &limits).is_ok());
+        // Every error path of the line search: bare LF, bare CR, no end.
+        for bad in [
+            &b"OPTIONS sip:a SIP/2.0\nA: b\r\n\r\n"[..],
+            b"OPTIONS sip:a SIP/2.0\r\nA: b\rc\r\n\r\n",
+            b"OPTIONS sip:a SIP/2.0\r\nA: b",
+            b"OPTIONS sip:a SIP/2.0\r",
+        ] {
+            assert!(Message::parse(bad, &limits).is_err());
+            let _ = crate::message::classify(bad, &limits);
+        }
+        let near = Limits {
+            max_line_bytes: usize::MAX - 1,
+            ..limits
+        };
+        assert!(Message::parse(b"OPTIONS sip:a SIP/2.0\r\nA: b", &near).is_err());
     }
 }
