@@ -42,7 +42,7 @@ pub struct Header<'a> {
     pub value: &'a str,
 }
 
-/// A parsed SIP message borrowing its frame. See the [module docs](self)
+/// A parsed SIP message borrowing its frame. See the [module docs](crate::message)
 /// for the framing rules.
 #[derive(Clone)]
 pub struct Message<'a> {

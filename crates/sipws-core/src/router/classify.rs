@@ -1,7 +1,7 @@
 //! Structural classification of one inbound frame: keepalive ping
 //! (`"\r\n\r\n"`), keepalive pong (any other frame made only of CRLFs,
 //! RFC 5626 §4.4.1), SIP request, SIP response, or malformed. Built on
-//! [`message::classify`](crate::message::classify): start line, CSeq,
+//! [`crate::message::classify`]: start line, CSeq,
 //! Call-ID and Content-Length, no regex, no allocation.
 
 use crate::link::frame::{classify as keepalive, FrameKind as Keepalive};
