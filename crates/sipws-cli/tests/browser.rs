@@ -21,6 +21,8 @@ use sipws_testbed::{
     PeerCallState, SipConfig, Testbed, TestbedConfig, TestbedEvent, TestbedHandle, User,
 };
 use tokio::process::{Child, Command};
+
+mod support;
 use tokio::sync::broadcast;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -88,22 +90,6 @@ fn browser(dir: &Path, url: &str, args: &[&str]) -> Child {
         .expect("spawn node (is Node installed?)")
 }
 
-/// Waits for the browser and returns its exit code and JSON lines.
-async fn finish(child: Child) -> (Option<i32>, Vec<Value>) {
-    let out = tokio::time::timeout(LIMIT, child.wait_with_output())
-        .await
-        .expect("the browser run ends within the limit")
-        .expect("wait for node");
-    let text = String::from_utf8_lossy(&out.stdout);
-    eprintln!("browser stdout:\n{text}");
-    eprintln!("browser stderr:\n{}", String::from_utf8_lossy(&out.stderr));
-    let lines = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
-        .collect();
-    (out.status.code(), lines)
-}
-
 fn has(lines: &[Value], pick: impl Fn(&Value) -> bool) -> bool {
     lines.iter().any(pick)
 }
@@ -122,7 +108,7 @@ async fn browser_calls_the_scripted_peer_and_accepts_its_sdp_answer() {
     let Some(dir) = browser_dir() else { return };
     let tb = testbed().await;
     let child = browser(&dir, &tb.url(), &["--call", "sip:peer@sipws.test"]);
-    let (code, lines) = finish(child).await;
+    let (code, lines) = support::json_lines(child, "the browser", LIMIT).await;
     assert!(
         has(&lines, |v| v["event"] == "sdp"
             && v["originator"] == "remote"
@@ -162,7 +148,7 @@ async fn scripted_peer_calls_the_browser_which_accepts_its_sdp_offer() {
     })
     .await;
     handle.peer_hangup(&call_id).expect("the call is up");
-    let (code, lines) = finish(child).await;
+    let (code, lines) = support::json_lines(child, "the browser", LIMIT).await;
     assert!(
         has(&lines, |v| v["event"] == "incoming"
             && v["from"] == "sip:peer@sipws.test"),
@@ -198,22 +184,6 @@ fn sipws(cmd: &str, url: &str, args: &[&str]) -> Child {
         .expect("spawn sipws")
 }
 
-/// Waits for a `sipws` process: its exit code and JSON lines.
-async fn sipws_done(child: Child) -> (Option<i32>, Vec<Value>) {
-    let out = tokio::time::timeout(LIMIT, child.wait_with_output())
-        .await
-        .expect("sipws exits within the limit")
-        .expect("wait for sipws");
-    let text = String::from_utf8_lossy(&out.stdout);
-    eprintln!("sipws stdout:\n{text}");
-    eprintln!("sipws stderr:\n{}", String::from_utf8_lossy(&out.stderr));
-    let lines = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
-        .collect();
-    (out.status.code(), lines)
-}
-
 #[tokio::test]
 async fn sipws_call_reaches_the_browser_which_accepts_its_webrtc_offer() {
     let Some(dir) = browser_dir() else { return };
@@ -229,9 +199,9 @@ async fn sipws_call_reaches_the_browser_which_accepts_its_webrtc_offer() {
         &tb.url(),
         &["sip:alice@sipws.test", "--hangup-after", "500ms"],
     );
-    let (code, out) = sipws_done(call).await;
+    let (code, out) = support::json_lines(call, "sipws call", LIMIT).await;
     assert_eq!(code, Some(0), "{out:#?}");
-    let (bcode, lines) = finish(child).await;
+    let (bcode, lines) = support::json_lines(child, "the browser", LIMIT).await;
     assert!(
         has(&lines, |v| v["event"] == "confirmed"
             && v["direction"] == "incoming"
@@ -263,7 +233,7 @@ async fn a_plain_rtp_offer_is_refused_by_the_browser_and_sipws_call_exits_1() {
         &tb.url(),
         &["sip:alice@sipws.test", "--sdp", "plain"],
     );
-    let (code, out) = sipws_done(call).await;
+    let (code, out) = support::json_lines(call, "sipws call", LIMIT).await;
     assert_eq!(code, Some(1), "{out:#?}");
     assert!(
         out.iter().any(|v| v.to_string().contains("488")),
@@ -284,7 +254,7 @@ async fn browser_calls_sipws_listen_which_answers_with_a_webrtc_answer() {
     })
     .await;
     let child = browser(&dir, &tb.url(), &["--call", "sip:bob@sipws.test"]);
-    let (bcode, lines) = finish(child).await;
+    let (bcode, lines) = support::json_lines(child, "the browser", LIMIT).await;
     assert!(
         has(&lines, |v| v["event"] == "confirmed"
             && v["direction"] == "outgoing"
@@ -293,7 +263,7 @@ async fn browser_calls_sipws_listen_which_answers_with_a_webrtc_answer() {
     );
     assert!(!has(&lines, |v| v["event"] == "failed"), "{lines:#?}");
     assert_eq!(bcode, Some(0), "{lines:#?}");
-    let (code, out) = sipws_done(listen).await;
+    let (code, out) = support::json_lines(listen, "sipws listen", LIMIT).await;
     assert_eq!(code, Some(0), "{out:#?}");
     let text = serde_json::to_string(&out).unwrap();
     assert!(text.contains("INVITE") && text.contains("BYE"), "{out:#?}");

@@ -19,6 +19,8 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
+mod support;
+
 const LIMIT: Duration = Duration::from_secs(30);
 const DOMAIN: &str = "sipws.test";
 
@@ -125,23 +127,6 @@ fn start_client(dir: &Path, url: &str, args: &[&str]) -> Child {
         .expect("spawn node (is Node installed?)")
 }
 
-/// Waits for a client and returns its exit code and JSON lines.
-async fn finish(child: Child) -> (Option<i32>, Vec<Value>) {
-    let out = tokio::time::timeout(LIMIT, child.wait_with_output())
-        .await
-        .expect("the client exits within the limit")
-        .expect("wait for node");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let lines = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
-        .collect();
-    if !out.status.success() {
-        eprintln!("client stderr: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    (out.status.code(), lines)
-}
-
 fn event<'a>(lines: &'a [Value], name: &str) -> &'a Value {
     lines
         .iter()
@@ -213,7 +198,7 @@ async fn registers_asks_options_and_exchanges_messages_with_sipws(client: Client
     assert_eq!(send.status.code(), Some(0), "{send_out}");
     assert!(send_out.contains("200 OK"), "{send_out}");
 
-    let (code, lines) = finish(child).await;
+    let (code, lines) = support::json_lines(child, "the client", LIMIT).await;
     assert_eq!(event(&lines, "registered")["status"], 200, "{lines:#?}");
     assert_eq!(event(&lines, "options")["status"], 200, "{lines:#?}");
     let sent: Vec<&Value> = lines
@@ -273,7 +258,7 @@ async fn a_wrong_password_is_refused(client: Client) {
             "--register",
         ],
     );
-    let (code, lines) = finish(child).await;
+    let (code, lines) = support::json_lines(child, "the client", LIMIT).await;
     let failed = event(&lines, "registration-failed");
     let status = failed["status"].as_u64().unwrap_or(0);
     assert!(status == 401 || status == 403, "{lines:#?}");
