@@ -48,19 +48,22 @@ pub const CONTENDERS: [Contender; 5] = [
 ];
 
 /// sipws full parse: [`Message::parse`], then touching every header (name,
-/// raw name, value) and the body, as a consumer of the message would.
+/// raw name, value) and the body, as a consumer of the message would
+/// (matching the result in place, see `Message::parse`).
 pub fn sipws_full(buf: &[u8], limits: &Limits) -> usize {
-    let Ok(msg) = Message::parse(buf, limits) else {
-        return 0;
-    };
-    let mut acc = msg.body().len();
-    for h in msg.headers() {
-        acc = acc
-            .wrapping_add(h.name.as_str().map_or(0, str::len))
-            .wrapping_add(h.raw_name.len())
-            .wrapping_add(h.value.len());
+    match Message::parse(buf, limits) {
+        Ok(ref msg) => {
+            let mut acc = msg.body().len();
+            for h in msg.headers() {
+                acc = acc
+                    .wrapping_add(h.name.as_str().map_or(0, str::len))
+                    .wrapping_add(h.raw_name.len())
+                    .wrapping_add(h.value.len());
+            }
+            acc
+        }
+        Err(_) => 0,
     }
-    acc
 }
 
 /// sipws classification: [`classify`] (start line, CSeq, Call-ID,
