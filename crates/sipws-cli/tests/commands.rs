@@ -9,6 +9,8 @@
 //! connection and a link that gives up. Assertions are on lines and exit codes; every wait is
 //! bounded, nothing is timed.
 
+mod support;
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -17,6 +19,8 @@ use sipws_testbed::{SipConfig, Testbed, TestbedConfig, User};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
+
+use support::Run;
 
 const LIMIT: Duration = Duration::from_secs(40);
 const DOMAIN: &str = "sipws.test";
@@ -64,33 +68,8 @@ fn command(args: &[String]) -> Command {
     c
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("exit {:?}\n{}{}", self.code, self.stdout, self.stderr)
-    }
-
-    fn last_line(&self) -> &str {
-        self.stdout.lines().last().unwrap_or_default()
-    }
-}
-
 async fn sipws(args: Vec<String>) -> Run {
-    let child = command(&args).spawn().expect("spawn sipws");
-    let out = tokio::time::timeout(LIMIT, child.wait_with_output())
-        .await
-        .expect("sipws exits within the limit")
-        .expect("wait for sipws");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-    }
+    support::run(command(&args), LIMIT).await
 }
 
 fn args(list: &[&str]) -> Vec<String> {

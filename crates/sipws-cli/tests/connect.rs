@@ -4,6 +4,8 @@
 //! bounded by `--duration`, `--pongs` or the reconnect limit, and the
 //! test's own timeout.
 
+mod support;
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -11,32 +13,19 @@ use sipws_testbed::Testbed;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
+use support::Run;
+
 const LIMIT: Duration = Duration::from_secs(20);
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 async fn sipws(args: &[&str]) -> Run {
-    let child = Command::new(env!("CARGO_BIN_EXE_sipws"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sipws"));
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn sipws");
-    let out = tokio::time::timeout(LIMIT, child.wait_with_output())
-        .await
-        .expect("sipws exits within the limit")
-        .expect("wait for sipws");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-    }
+        .kill_on_drop(true);
+    support::run(command, LIMIT).await
 }
 
 const FAST: &[&str] = &[

@@ -7,6 +7,8 @@
 //! three users, so they take turns. Skipped with a notice when
 //! `SIPWS_KAMAILIO_WS` is unset, unless `SIPWS_REQUIRE_KAMAILIO=1`.
 
+mod support;
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -16,36 +18,23 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
 
+use support::Run;
+
 const LIMIT: Duration = Duration::from_secs(40);
 
 /// One test at a time talks to Kamailio: they register the same users.
 static KAMAILIO: Mutex<()> = Mutex::const_new(());
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 async fn sipws(args: &[&str]) -> Run {
-    let child = Command::new(env!("CARGO_BIN_EXE_sipws"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sipws"));
+    command
         .args(args)
         .env_remove("SIPWS_PASSWORD")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn sipws");
-    let out = tokio::time::timeout(LIMIT, child.wait_with_output())
-        .await
-        .expect("sipws exits within the limit")
-        .expect("wait for sipws");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-    }
+        .kill_on_drop(true);
+    support::run(command, LIMIT).await
 }
 
 /// The closing result line (the ladder lines come before it).

@@ -1,10 +1,48 @@
-//! What the interop tests share: waiting for a process that prints JSON
-//! lines (a JavaScript client, a browser driver, `sipws --json`).
+//! What the process tests share: running a `sipws` command to its end
+//! ([`run`]), and waiting for a process that prints JSON lines (a
+//! JavaScript client, a browser driver, `sipws --json`).
+//!
+//! Each test file includes this module and uses part of it.
+#![allow(dead_code)]
 
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::process::Child;
+use tokio::process::{Child, Command};
+
+/// A finished `sipws` process.
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    /// Exit code and both outputs, for assertion messages.
+    pub(crate) fn all(&self) -> String {
+        format!("exit {:?}\n{}{}", self.code, self.stdout, self.stderr)
+    }
+
+    /// The last line of stdout (empty if none).
+    pub(crate) fn last_line(&self) -> &str {
+        self.stdout.lines().last().unwrap_or_default()
+    }
+}
+
+/// Spawns `command` (stdout and stderr piped by the caller) and waits up
+/// to `limit` for it to exit.
+pub(crate) async fn run(mut command: Command, limit: Duration) -> Run {
+    let child = command.spawn().expect("spawn sipws");
+    let out = tokio::time::timeout(limit, child.wait_with_output())
+        .await
+        .expect("sipws exits within the limit")
+        .expect("wait for sipws");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    }
+}
 
 /// Waits up to `limit` for `child` (`what` names it in failures) and
 /// returns its exit code and stdout's JSON lines; its output goes to the
