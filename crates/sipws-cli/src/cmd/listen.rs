@@ -51,7 +51,8 @@ pub(crate) struct Args {
     /// `cseq=INVITE`, `from~alice`.
     #[arg(long = "route", value_name = "RULE")]
     routes: Vec<String>,
-    /// Stop after this many inbound requests were shown.
+    /// Stop after this many inbound requests were shown (retransmissions,
+    /// same Call-ID and CSeq, are shown but not counted).
     #[arg(long, value_name = "N")]
     count: Option<u64>,
     /// Stop after this long, e.g. `30s`, `5m`.

@@ -29,7 +29,7 @@ use sipws_core::link::LinkEvent;
 use sipws_core::ua::{Target, UaEvent};
 
 use super::connect::parse_duration;
-use super::ladder::{ColorChoice, Output, Shown};
+use super::ladder::{ColorChoice, Output, Shown, Summary};
 use super::media::{self, SdpShape};
 
 /// Exit code of a SIP failure (error status, rejected call, no answer).
@@ -255,6 +255,33 @@ pub(crate) struct Session {
     /// operation is awaited (an INVITE right after the REGISTER's 200) are
     /// printed then, and must still be answered.
     held: Option<Vec<(TimedUaEvent, bool)>>,
+    /// The inbound requests seen, to tell a retransmission from a new one.
+    seen: SeenRequests,
+}
+
+/// Inbound requests by Call-ID and CSeq: a request that repeats both is a
+/// retransmission (an INVITE resent, or the ACK a caller sends again for
+/// every retransmitted 200), shown on the ladder but not a new request.
+#[derive(Debug, Default)]
+struct SeenRequests(std::collections::HashSet<(String, String)>);
+
+impl SeenRequests {
+    /// Whether `m` is a request not seen before (and remembers it).
+    fn first_time(&mut self, m: &Summary) -> bool {
+        if !m.is_request() {
+            return false;
+        }
+        // CSeq's number and method, whatever LWS separates them.
+        let cseq = m
+            .cseq
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let call_id = m.call_id.clone().unwrap_or_default();
+        self.0.insert((call_id, cseq))
+    }
 }
 
 impl Session {
@@ -288,6 +315,7 @@ impl Session {
                     last_final: None,
                     failed: None,
                     held: None,
+                    seen: SeenRequests::default(),
                 },
             )),
             Err(e) => Err(out.result(EXIT_USAGE, "usage", &e.to_string(), json!({}))),
@@ -300,7 +328,8 @@ impl Session {
     }
 
     /// The events shown since the last call (see [`Session::hold`]), each
-    /// with whether it was an inbound request shown on the ladder.
+    /// with whether it was an inbound request shown on the ladder (not a
+    /// retransmission of one shown before).
     pub(crate) fn take_held(&mut self) -> Vec<(TimedUaEvent, bool)> {
         self.held.as_mut().map(std::mem::take).unwrap_or_default()
     }
@@ -310,11 +339,16 @@ impl Session {
     pub(crate) fn show(&mut self, e: &TimedUaEvent) -> (Option<String>, Shown) {
         let r = self.show_only(e);
         if let Some(held) = &mut self.held {
-            let inbound_request = matches!(
-                (&r.1, &e.event),
-                (Some(m), UaStreamEvent::Message { direction: Direction::Received, .. })
-                    if m.is_request()
-            );
+            let inbound_request = match (&r.1, &e.event) {
+                (
+                    Some(m),
+                    UaStreamEvent::Message {
+                        direction: Direction::Received,
+                        ..
+                    },
+                ) => self.seen.first_time(m),
+                _ => false,
+            };
             held.push((e.clone(), inbound_request));
         }
         r
@@ -613,4 +647,32 @@ async fn answer_code(
         (EXIT_SIP, "sip_failure")
     };
     s.out.result(exit, outcome, &human, fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, call_id: &str, cseq: &str) -> Summary {
+        let text = format!(
+            "{method} sip:bob@sipws.test SIP/2.0\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\n\r\n"
+        );
+        Summary::parse(text.as_bytes()).expect("parses")
+    }
+
+    #[test]
+    fn a_request_repeating_call_id_and_cseq_is_a_retransmission() {
+        let mut seen = SeenRequests::default();
+        assert!(seen.first_time(&request("INVITE", "a", "1 INVITE")));
+        assert!(seen.first_time(&request("ACK", "a", "1 ACK")));
+        // The ACK sent again for a retransmitted 200, with other LWS.
+        assert!(!seen.first_time(&request("ACK", "a", "1  ACK")));
+        assert!(!seen.first_time(&request("INVITE", "a", "1 INVITE")));
+        assert!(seen.first_time(&request("BYE", "a", "2 BYE")));
+        // Same CSeq in another call.
+        assert!(seen.first_time(&request("BYE", "b", "2 BYE")));
+        let response =
+            Summary::parse(b"SIP/2.0 200 OK\r\nCall-ID: c\r\nCSeq: 1 BYE\r\n\r\n").expect("parses");
+        assert!(!seen.first_time(&response));
+    }
 }
